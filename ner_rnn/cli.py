@@ -1,0 +1,164 @@
+"""The `ner-rnn` command line: parses arguments and delegates; errors become one line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ner_rnn.config import SCHEMES, load_config
+from ner_rnn.data.conll import format_conll, read_conll
+from ner_rnn.errors import DataFormatError, NerError
+from ner_rnn.files import atomic_write_text
+from ner_rnn.formats import FORMATS, format_result
+from ner_rnn.metrics import format_report, score_predictions_file
+
+TAG_CHUNK_LINES = 8192  # lines tagged at a time: memory stays flat on any input size
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ner-rnn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a tagger from a YAML config")
+    train.add_argument("--config", required=True, help="YAML config file")
+    train.add_argument("--output-dir", help="model directory to write (default: output_dir)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set train.epochs=3 (repeatable)")
+
+    evaluate = commands.add_parser("evaluate", help="score a model or a predictions file")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="model directory")
+    source.add_argument("--predictions", help="file whose last two columns are gold, predicted")
+    evaluate.add_argument("--data", help="tagged CoNLL file to score the model on")
+    evaluate.add_argument("--output", help="write `token gold predicted` lines here")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+
+    tag = commands.add_parser("tag", help="tag sentences with a trained model")
+    tag.add_argument("--model", required=True, help="model directory")
+    tag.add_argument("sentences", nargs="*", metavar="SENTENCE",
+                     help="sentences to tag; `-` reads lines from stdin")
+    tag.add_argument("--input", help="file with one sentence a line (or CoNLL, see below)")
+    tag.add_argument("--input-format", choices=("text", "conll"), default="text",
+                     help="conll: tag the tokens of a CoNLL file (its first column)")
+    tag.add_argument("--output", help="write results here instead of stdout")
+    tag.add_argument("--format", choices=FORMATS, default="json")
+    tag.add_argument("--pretokenized", action="store_true",
+                     help="split input lines on whitespace only")
+    tag.add_argument("--scheme", choices=SCHEMES,
+                     help="tag scheme of the output (default: the training data's)")
+    tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": run_train, "evaluate": run_evaluate, "tag": run_tag}[args.command](args)
+    except NerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `ner-rnn tag ... | head`
+        sys.stderr.close()
+        return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ner_rnn.training import train  # torch-heavy imports only for commands that need them
+
+    summary = train(load_config(args.config, args.set), args.output_dir)
+    print(json.dumps(summary))
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    if args.predictions:
+        if args.data or args.output:
+            raise NerError("--predictions scores a file as it is; drop --data and --output")
+        report = score_predictions_file(args.predictions)
+    else:
+        if not args.data:
+            raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
+        from ner_rnn.tagging import Tagger
+
+        tagger = Tagger.load(args.model)
+        sentences = read_conll(args.data, tagger.config.data.tag_column)
+        report, predicted = tagger.evaluate(sentences)
+        if args.output:
+            rows = [[[token, gold, guess] for token, gold, guess in zip(s.tokens, s.tags, tags)]
+                    for s, tags in zip(sentences, predicted)]
+            atomic_write_text(args.output, format_conll(rows))
+    print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from ner_rnn.tagging import Tagger
+
+    if bool(args.input) == bool(args.sentences):
+        raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
+    tagger = Tagger.load(args.model, args.device)
+    pretokenized = args.pretokenized or args.input_format == "conll"
+    lines = _input_lines(args)
+    if args.output:
+        _tag_to_file(tagger, lines, args, pretokenized)
+    else:
+        _tag_stream(tagger, lines, args, pretokenized, sys.stdout)
+    return 0
+
+
+def _tag_to_file(tagger, lines: Iterator[str], args: argparse.Namespace,
+                 pretokenized: bool) -> None:
+    from ner_rnn.files import atomic_write
+
+    def write(temp: Path) -> None:
+        with open(temp, "w", encoding="utf-8") as out:
+            _tag_stream(tagger, lines, args, pretokenized, out)
+
+    atomic_write(args.output, write)
+
+
+def _tag_stream(tagger, lines: Iterator[str], args: argparse.Namespace, pretokenized: bool,
+                out) -> None:
+    """Tag `lines` chunk by chunk, writing results in input order as they are ready."""
+    while chunk := list(islice(lines, TAG_CHUNK_LINES)):
+        for result in tagger.tag(chunk, pretokenized, args.scheme):
+            out.write(format_result(result, args.format))
+
+
+def _input_lines(args: argparse.Namespace) -> Iterator[str]:
+    if args.input and args.input_format == "conll":
+        sentences = read_conll(args.input, tagged=False)
+        return iter([" ".join(s.tokens) for s in sentences])
+    if args.input:
+        return _read_lines(args.input)
+    if args.sentences == ["-"]:
+        return (line.rstrip("\r\n") for line in sys.stdin)
+    return iter(args.sentences)
+
+
+def _read_lines(path: str) -> Iterator[str]:
+    """Stream a UTF-8 file's lines (BOM tolerated) with a progress bar."""
+    if Path(path).is_dir() or not Path(path).exists():
+        reason = "is a directory, expected a file" if Path(path).is_dir() else "no such file"
+        raise DataFormatError(f"{path}: {reason}")
+    with open(path, "rb") as raw, tqdm(desc="tagging", unit=" lines", disable=None,
+                                      leave=False) as progress:
+        for number, line in enumerate(raw, start=1):
+            try:
+                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise DataFormatError(f"{path}:{number}: invalid UTF-8; convert the file to UTF-8"
+                                      ) from None
+            progress.update()
+            yield text.rstrip("\r\n")

@@ -1,0 +1,105 @@
+"""Reading and writing CoNLL column files.
+
+One token a line, columns separated by spaces or tabs, the token first and the tag in
+`tag_column` (the last by default); blank lines end sentences; `-DOCSTART-` lines are
+skipped wherever they appear (they end a sentence and start a new document).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ner_rnn.data.schemes import is_valid_tag
+from ner_rnn.errors import DataFormatError
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its tokens, its tags (None when untagged) and where it came from."""
+
+    tokens: list[str]
+    tags: list[str] | None = None
+    line: int = 0  # 1-based line of the first token in its file
+    document: int = 0  # index of the -DOCSTART- document it belongs to
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 file (BOM tolerated); unreadable files raise DataFormatError."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataFormatError(f"{path}: is a directory, expected a file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFormatError(f"{path}: no such file") from None
+    except OSError as error:
+        raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start : error.start + 1].hex()
+        raise DataFormatError(
+            f"{path}:{line}: invalid UTF-8 (byte 0x{byte}); convert the file to UTF-8"
+        ) from None
+
+
+def read_conll(path: str | Path, tag_column: int = -1, tagged: bool = True) -> list[Sentence]:
+    """Read every sentence of a CoNLL file; format errors name the file and line."""
+    sentences: list[Sentence] = []
+    rows: list[list[str]] = []
+    first_line = 0
+    document = 0
+
+    def close_sentence() -> None:
+        if rows:
+            tokens = [row[0] for row in rows]
+            tags = [row[tag_column] for row in rows] if tagged else None
+            sentences.append(Sentence(tokens, tags, first_line, document))
+            rows.clear()
+
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        fields = line.split()
+        if not fields:
+            close_sentence()
+            continue
+        if fields[0] == "-DOCSTART-":
+            close_sentence()
+            document += 1 if sentences else 0
+            continue
+        if not rows:
+            first_line = number
+        elif len(fields) != len(rows[0]):
+            raise DataFormatError(
+                f"{path}:{number}: expected {len(rows[0])} columns as on line {first_line}, "
+                f"got {len(fields)}: {line.strip()!r}"
+            )
+        if tagged:
+            _check_tag(path, number, line, fields, tag_column)
+        rows.append(fields)
+    close_sentence()
+    if not sentences:
+        raise DataFormatError(f"{path}: no sentences found (expected CoNLL columns)")
+    return sentences
+
+
+def _check_tag(path, number: int, line: str, fields: list[str], tag_column: int) -> None:
+    if len(fields) < 2 or not -len(fields) <= tag_column < len(fields) or tag_column in (
+        0, -len(fields)
+    ):
+        raise DataFormatError(
+            f"{path}:{number}: expected a token and a tag in column {tag_column}, "
+            f"got {len(fields)} column(s): {line.strip()!r}"
+        )
+    tag = fields[tag_column]
+    if not is_valid_tag(tag):
+        raise DataFormatError(
+            f'{path}:{number}: expected a tag "O", "B-X", "I-X", "E-X" or "S-X", '
+            f"got {tag!r}: {line.strip()!r}"
+        )
+
+
+def format_conll(rows: list[list[list[str]]]) -> str:
+    """Sentences of rows of columns as CoNLL text: columns joined by spaces, blank lines between."""
+    return "".join("".join(" ".join(row) + "\n" for row in sentence) + "\n" for sentence in rows)

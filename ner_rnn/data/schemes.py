@@ -1,0 +1,117 @@
+"""Tag schemes (IOB1, IOB2, BIOES), entity spans by conlleval.pl's rules, and conversion.
+
+A span is `(start, end, type)` over token indices, end exclusive. For IOB1 and IOB2 the
+spans are exactly the chunks conlleval.pl finds: an `I-X` after `O` or after another type
+begins an entity, and `B-X` after `X` begins a new one. BIOES tags are read by mapping
+`S-` to `B-` and `E-` to `I-` first, which is exact for well-formed BIOES.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+Span = tuple[int, int, str]
+
+TAG_PATTERN = re.compile(r"^(?:O|[BIES]-\S+)$")
+
+
+def is_valid_tag(tag: str) -> bool:
+    """True for `O` and `B-X`, `I-X`, `E-X`, `S-X` with a non-empty type X."""
+    return TAG_PATTERN.match(tag) is not None
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """`"B-PER"` -> `("B", "PER")`; `"O"` -> `("O", "")`."""
+    if tag == "O":
+        return "O", ""
+    return tag[0], tag[2:]
+
+
+def _chunk_ends(prev: str, tag: str, prev_type: str, type_: str) -> bool:
+    """conlleval.pl's endOfChunk for the prefixes B, I, E, S and O."""
+    if (prev, tag) in {("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"),
+                       ("E", "E"), ("E", "I"), ("E", "O")}:
+        return True
+    return prev != "O" and prev_type != type_
+
+
+def _chunk_starts(prev: str, tag: str, prev_type: str, type_: str) -> bool:
+    """conlleval.pl's startOfChunk for the prefixes B, I, E, S and O."""
+    if (prev, tag) in {("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"),
+                       ("E", "E"), ("E", "I"), ("O", "E")}:
+        return True
+    return tag != "O" and prev_type != type_
+
+
+def conlleval_spans(tags: Sequence[str]) -> list[Span]:
+    """Chunks exactly as conlleval.pl segments one sentence of IOB1 or IOB2 tags."""
+    spans: list[Span] = []
+    prev, prev_type, start = "O", "", None
+    for i, tag in enumerate([*tags, "O"]):  # the sentence boundary acts as an O
+        prefix, type_ = split_tag(tag)
+        if start is not None and _chunk_ends(prev, prefix, prev_type, type_):
+            spans.append((start, i, prev_type))
+            start = None
+        if _chunk_starts(prev, prefix, prev_type, type_):
+            start = i
+        prev, prev_type = prefix, type_
+    return spans
+
+
+def to_iob2_prefixes(tags: Sequence[str]) -> list[str]:
+    """BIOES -> IOB2 by prefix only (S->B, E->I); exact for well-formed BIOES."""
+    out = []
+    for tag in tags:
+        prefix, type_ = split_tag(tag)
+        out.append(tag if prefix in "BIO" else ("B-" if prefix == "S" else "I-") + type_)
+    return out
+
+
+def spans(tags: Sequence[str], scheme: str) -> list[Span]:
+    """Entity spans of one sentence's tags written in `scheme`."""
+    if scheme == "bioes":
+        tags = to_iob2_prefixes(tags)
+    return conlleval_spans(tags)
+
+
+def tags_from_spans(spans_: Sequence[Span], length: int, scheme: str) -> list[str]:
+    """Write non-overlapping spans as tags of `scheme` for a sentence of `length` tokens."""
+    tags = ["O"] * length
+    previous: Span | None = None
+    for start, end, type_ in sorted(spans_):
+        for i in range(start, end):
+            tags[i] = "I-" + type_
+        if scheme == "iob2":
+            tags[start] = "B-" + type_
+        elif scheme == "bioes":
+            if end - start == 1:
+                tags[start] = "S-" + type_
+            else:
+                tags[start], tags[end - 1] = "B-" + type_, "E-" + type_
+        elif previous is not None and previous[1] == start and previous[2] == type_:
+            tags[start] = "B-" + type_  # IOB1 marks only a start that touches its twin
+        previous = (start, end, type_)
+    return tags
+
+
+def convert(tags: Sequence[str], source: str, target: str) -> list[str]:
+    """Convert one sentence's tags between schemes; spans are kept exactly."""
+    if source == target:
+        return list(tags)
+    return tags_from_spans(spans(tags, source), len(tags), target)
+
+
+def detect_scheme(sentences_tags: Sequence[Sequence[str]]) -> str:
+    """Guess the scheme of a corpus: BIOES if E-/S- occur, IOB1 if an I- starts an entity."""
+    iob1 = False
+    for tags in sentences_tags:
+        prev_type = ""
+        for tag in tags:
+            prefix, type_ = split_tag(tag)
+            if prefix in "ES":
+                return "bioes"
+            if prefix == "I" and prev_type != type_:
+                iob1 = True
+            prev_type = type_
+    return "iob1" if iob1 else "iob2"

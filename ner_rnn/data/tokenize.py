@@ -1,0 +1,49 @@
+"""A rule-based tokeniser close to CoNLL-2003 / Penn Treebank tokenisation, with offsets.
+
+Rules, tried in this order at each position:
+  1. abbreviations with inner periods stay whole: `U.S.`, `e.g.`, `U.K.`;
+  2. common titles and abbreviations keep their period: `Mr.`, `Dr.`, `Inc.`, `Jan.`;
+  3. numbers stay whole: `1,000.5`, `3.5`, `12:30`, `1/2`, `2-1`;
+  4. `n't` and the clitics `'s 're 've 'll 'd 'm` are split off: `don't` -> `do n't`;
+  5. words stay whole with inner hyphens, apostrophes and ampersands:
+     `state-of-the-art`, `O'Neill`, `AT&T` (but `U.S.-based` is `U.S.` `-` `based`);
+  6. `...` and `--` are one token; any other symbol is a token of its own.
+Offsets are character positions in the input string, end exclusive, so
+`text[start:end] == token` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TITLES = (
+    "Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Inc|Corp|Ltd|Co|Bros"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|No|vs|etc|approx"
+)
+_WORD = r"[\w\u0300-\u036f]"  # word characters, combining accents included
+_CLITIC = r"'(?:s|re|ve|ll|d|m)(?!\w)"
+_TOKEN = re.compile(
+    rf"""
+      (?:[A-Za-z]\.){{2,}}                                 # U.S.  e.g.
+    | (?:{_TITLES})\.(?!\w)                                # Mr.  Inc.
+    | \d+(?:[.,:/-]\d+)*                                   # 1,000.5  12:30  2-1
+    | {_WORD}+(?=n't(?!\w))                                # do  (of don't)
+    | n't(?!\w)
+    | (?i:{_CLITIC})                                       # 's  're
+    | {_WORD}+(?:(?:[-&]|'(?!(?i:s|re|ve|ll|d|m)(?!\w))){_WORD}+)*   # state-of-the-art  O'Neill
+    | \.{{2,}} | -{{2,}}
+    | \S
+    """,
+    re.VERBOSE,
+)
+_WHITESPACE_TOKEN = re.compile(r"\S+")
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Split raw text into `(token, start, end)` triples by the rules above."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def split_whitespace(text: str) -> list[tuple[str, int, int]]:
+    """Split pre-tokenised text on whitespace only, with offsets."""
+    return [(m.group(), m.start(), m.end()) for m in _WHITESPACE_TOKEN.finditer(text)]

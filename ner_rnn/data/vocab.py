@@ -1,0 +1,97 @@
+"""Vocabularies for words, characters and labels, built from training data only."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PAD = "<pad>"  # id 0 in word and character vocabularies
+UNK = "<unk>"  # id 1: anything not seen (often enough) in training
+_DIGIT = re.compile(r"\d")
+
+
+class Vocabulary:
+    """A fixed list of items with their ids; unknown items map to UNK when it exists."""
+
+    def __init__(self, items: list[str]):
+        self.items = list(items)
+        self.index = {item: i for i, item in enumerate(self.items)}
+        self.unk_id = self.index.get(UNK)
+
+    @classmethod
+    def build(cls, counts: Counter, min_freq: int = 1, specials: tuple = (PAD, UNK)):
+        """Specials first, then items seen at least `min_freq` times, most frequent first."""
+        kept = sorted((c for c in counts if counts[c] >= min_freq and c not in specials),
+                      key=lambda item: (-counts[item], item))
+        return cls([*specials, *kept])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.index
+
+    def id(self, item: str) -> int:
+        found = self.index.get(item, self.unk_id)
+        if found is None:
+            raise KeyError(item)
+        return found
+
+    def ids(self, items: Iterable[str]) -> list[int]:
+        get, unk = self.index.get, self.unk_id
+        return [get(item, unk) for item in items]
+
+
+@dataclass
+class Vocabularies:
+    """Everything the model needs to turn tokens and tags into ids, and back."""
+
+    words: Vocabulary
+    chars: Vocabulary
+    labels: Vocabulary  # sorted tag strings of the model's scheme; no specials
+    lowercase: bool = False
+    normalize_digits: bool = True
+
+    @classmethod
+    def build(cls, sentences_tokens: Iterable[list[str]], sentences_tags: Iterable[list[str]],
+              min_freq: int = 1, lowercase: bool = False, normalize_digits: bool = True):
+        """Count training tokens and tags; `min_freq` applies to normalised words."""
+        vocabs = cls(Vocabulary([]), Vocabulary([]), Vocabulary([]), lowercase, normalize_digits)
+        words, chars = Counter(), Counter()
+        for tokens in sentences_tokens:
+            words.update(vocabs.normalize(token) for token in tokens)
+            for token in tokens:
+                chars.update(token)
+        labels = sorted({tag for tags in sentences_tags for tag in tags})
+        vocabs.words = Vocabulary.build(words, min_freq)
+        vocabs.chars = Vocabulary.build(chars)
+        vocabs.labels = Vocabulary(labels)
+        return vocabs
+
+    def normalize(self, token: str) -> str:
+        """The form under which a token is looked up in the word vocabulary."""
+        if self.lowercase:
+            token = token.lower()
+        if self.normalize_digits:
+            token = _DIGIT.sub("0", token)
+        return token
+
+    def word_ids(self, tokens: list[str]) -> list[int]:
+        return self.words.ids(self.normalize(token) for token in tokens)
+
+    def to_json(self) -> dict:
+        return {
+            "words": self.words.items,
+            "chars": self.chars.items,
+            "labels": self.labels.items,
+            "lowercase": self.lowercase,
+            "normalize_digits": self.normalize_digits,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict):
+        return cls(Vocabulary(data["words"]), Vocabulary(data["chars"]),
+                   Vocabulary(data["labels"]), bool(data["lowercase"]),
+                   bool(data["normalize_digits"]))

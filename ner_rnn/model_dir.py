@@ -1,0 +1,119 @@
+"""The model directory: everything needed to rebuild a trained tagger, and nothing pickled.
+
+    config.yaml     the resolved config (data.scheme is the scheme of the training data)
+    vocab.json      word, character and label vocabularies
+    weights.pt      the network's state_dict, loaded with weights_only=True
+    metrics.jsonl   one JSON object per epoch, then a final summary
+    meta.json       format version and the ner_rnn version that wrote it
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import torch
+import yaml
+
+from ner_rnn import __version__
+from ner_rnn.config import Config, from_dict, to_dict
+from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.errors import ConfigError, ModelError, NerError
+from ner_rnn.files import atomic_write, atomic_write_text
+from ner_rnn.model.tagger import TaggerNetwork
+
+FORMAT_VERSION = 1
+CONFIG, VOCAB, WEIGHTS, METRICS, META = (
+    "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json")
+
+
+def prepare_directory(directory: str | Path) -> Path:
+    """Create `directory`, refusing a non-empty one that holds no model."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ModelError(f"{directory}: exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / META).exists():
+        raise ModelError(f"{directory}: exists, is not empty and holds no model; "
+                         "choose another output directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NerError(f"{directory}: cannot create ({error.strerror})") from None
+    return directory
+
+
+def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> None:
+    """Write config, vocabularies and format version (all but weights and metrics)."""
+    atomic_write_text(directory / CONFIG, yaml.safe_dump(to_dict(config), sort_keys=False))
+    atomic_write_text(directory / VOCAB, json.dumps(vocabs.to_json(), ensure_ascii=False))
+    meta = {"format_version": FORMAT_VERSION, "ner_rnn_version": __version__}
+    atomic_write_text(directory / META, json.dumps(meta, indent=2) + "\n")
+
+
+def save_weights(directory: Path, network: TaggerNetwork) -> None:
+    state = {name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}
+    atomic_write(directory / WEIGHTS, lambda temp: torch.save(state, temp))
+
+
+def save_metrics(directory: Path, records: list[dict]) -> None:
+    atomic_write_text(directory / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+
+
+def load_model(directory: str | Path) -> tuple[Config, Vocabularies, TaggerNetwork]:
+    """Rebuild config, vocabularies and network from a model directory (on the CPU)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: no such model directory")
+    missing = [name for name in (META, CONFIG, VOCAB, WEIGHTS) if not (directory / name).is_file()]
+    if missing:
+        raise ModelError(f"{directory}: incomplete model directory, missing {', '.join(missing)}")
+    meta = _read_json(directory / META)
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        found = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ModelError(f"{directory / META}: model format version {found!r}, this ner_rnn "
+                         f"({__version__}) reads version {FORMAT_VERSION}")
+    try:
+        tree = yaml.safe_load((directory / CONFIG).read_text(encoding="utf-8"))
+        config = from_dict(tree if isinstance(tree, dict) else {})
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ModelError(f"{directory / CONFIG}: unreadable config ({error})") from None
+    except ConfigError as error:
+        raise ModelError(f"{directory / CONFIG}: {error}") from None
+    try:
+        vocabs = Vocabularies.from_json(_read_json(directory / VOCAB))
+    except (KeyError, TypeError) as error:
+        raise ModelError(f"{directory / VOCAB}: malformed vocabularies ({error})") from None
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.labels))
+    network.load_state_dict(_read_weights(directory / WEIGHTS, network))
+    network.eval()
+    return config, vocabs, network
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelError(f"{path}: not valid JSON ({error})") from None
+
+
+def _read_weights(path: Path, network: TaggerNetwork) -> dict:
+    """Load a state_dict without unpickling objects, and check it fits the network."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise ModelError(f"{path}: refused to load weights, not a plain state_dict of tensors "
+                         f"({first_line})") from None
+    expected = network.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        names = set(state) if isinstance(state, dict) else set()
+        absent, extra = sorted(set(expected) - names), sorted(names - set(expected))
+        raise ModelError(f"{path}: weights do not match {CONFIG} (missing: {absent[:3]}, "
+                         f"unexpected: {extra[:3]})")
+    for name, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
+            shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor)
+            raise ModelError(f"{path}: weights do not match {CONFIG}: {name} has shape "
+                             f"{shape}, expected {tuple(expected[name].shape)}")
+    return state
