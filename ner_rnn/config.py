@@ -51,8 +51,19 @@ class WordEmbeddingConfig:
 
 
 @dataclass
+class CharConfig:
+    type: str | None = _key(None, choices=("cnn",))  # cnn (Ma & Hovy); null: no char features
+    dim: int = _key(25, minimum=1)  # size of each character vector
+    filters: int = _key(50, minimum=1)  # CNN output features per word
+    width: int = _key(3, minimum=1)  # CNN window in characters (odd keeps words centred)
+    max_length: int = _key(30, minimum=1)  # characters read per word (its first ones)
+
+
+@dataclass
 class EmbeddingsConfig:
     word: WordEmbeddingConfig = _section(WordEmbeddingConfig)
+    char: CharConfig = _section(CharConfig)
+    casing_dim: int | None = _key(None, minimum=1)  # size of the casing-class vector; null: off
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # dropout on the embedded input
 
 

@@ -84,7 +84,7 @@ def load_model(directory: str | Path) -> tuple[Config, Vocabularies, TaggerNetwo
         vocabs = Vocabularies.from_json(_read_json(directory / VOCAB))
     except (KeyError, TypeError) as error:
         raise ModelError(f"{directory / VOCAB}: malformed vocabularies ({error})") from None
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.labels))
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars), len(vocabs.labels))
     network.load_state_dict(_read_weights(directory / WEIGHTS, network))
     network.eval()
     return config, vocabs, network

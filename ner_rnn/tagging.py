@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ner_rnn.config import Config
-from ner_rnn.data.batching import bucket_batches, collate
+from ner_rnn.data.batching import Encoded, bucket_batches, collate, encode
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import Span, convert, detect_scheme, spans
 from ner_rnn.data.tokenize import split_whitespace, tokenize
@@ -52,9 +52,14 @@ class Tagger:
         model_scheme, target = self.config.model.scheme, scheme or self.scheme
         return [convert(tags, model_scheme, target) for tags in model_tags]
 
+    def encode(self, tokens: list[str], tags: list[str] | None = None) -> Encoded:
+        """Ids for one sentence (tags in the model's scheme), as the network reads them."""
+        char = self.config.model.embeddings.char
+        return encode(self.vocabs, tokens, tags, char.max_length if char.type else None)
+
     def _predict_model_tags(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        word_ids = [self.vocabs.word_ids(tokens) for tokens in sentences]
-        lengths = [len(ids) for ids in word_ids]
+        encoded = [self.encode(list(tokens)) for tokens in sentences]
+        lengths = [len(tokens) for tokens in sentences]
         results: list[list[str]] = [[] for _ in sentences]
         real = [i for i, n in enumerate(lengths) if n > 0]  # empty sentences get no tags
         labels = self.vocabs.labels.items
@@ -63,7 +68,7 @@ class Tagger:
         with torch.inference_mode():
             for rows in bucket_batches([lengths[i] for i in real], self.config.train.eval_batch_size):
                 indices = [real[r] for r in rows]
-                batch = collate(word_ids, None, indices).to(self.device)
+                batch = collate(encoded, indices).to(self.device)
                 for index, ids in zip(indices, self.network.decode(batch)):
                     results[index] = [labels[i] for i in ids]
         self.network.train(was_training)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ner_rnn import model_dir
 from ner_rnn.config import Config, TrainConfig
-from ner_rnn.data.batching import bucket_batches, collate
+from ner_rnn.data.batching import Encoded, bucket_batches, collate
 from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
@@ -52,7 +52,8 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     for path, sentences in ((config.data.dev, dev_set), (config.data.test, test_set)):
         _warn_unseen_labels(path, sentences, vocabs)
 
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.labels)).to(device)
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
+                            len(vocabs.labels)).to(device)
     tagger = Tagger(config, vocabs, network, device)
     optimizer = build_optimizer(network, config.train)
     directory = model_dir.prepare_directory(output_dir or config.output_dir)
@@ -60,18 +61,17 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s",
              len(train_set), scheme, model_scheme, len(vocabs.words), len(vocabs.labels), device)
 
-    word_ids = [vocabs.word_ids(s.tokens) for s in train_set]
-    tag_ids = [vocabs.labels.ids(tags) for tags in train_tags]
+    encoded = [tagger.encode(s.tokens, tags) for s, tags in zip(train_set, train_tags)]
     records: list[dict] = []
     best_f1, best_epoch, stale = -1.0, 0, 0
     for epoch in range(1, config.train.epochs + 1):
         lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batches = bucket_batches([len(ids) for ids in word_ids], config.train.batch_size, rng)
+        batches = bucket_batches([len(s.tokens) for s in train_set], config.train.batch_size, rng)
         started = time.perf_counter()
-        loss = _train_epoch(network, optimizer, config.train, word_ids, tag_ids, batches,
-                            device, f"epoch {epoch}/{config.train.epochs}")
+        loss = _train_epoch(network, optimizer, config.train, encoded, batches, device,
+                            f"epoch {epoch}/{config.train.epochs}")
         seconds = time.perf_counter() - started
         record = {"epoch": epoch, "loss": loss, "lr": lr, "seconds": round(seconds, 3),
                   "sentences_per_s": round(len(train_set) / seconds, 1)}
@@ -114,14 +114,14 @@ def build_optimizer(network: torch.nn.Module, config: TrainConfig) -> torch.opti
 
 
 def _train_epoch(network: TaggerNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig,
-                 word_ids: list[list[int]], tag_ids: list[list[int]], batches: list[list[int]],
-                 device: torch.device, description: str) -> float:
+                 encoded: list[Encoded], batches: list[list[int]], device: torch.device,
+                 description: str) -> float:
     """One pass over the batches; returns the mean loss per batch."""
     network.train()
-    total, progress = 0.0, tqdm(total=len(word_ids), desc=description, unit="sent",
+    total, progress = 0.0, tqdm(total=len(encoded), desc=description, unit="sent",
                                 leave=False, disable=None)
     for number, indices in enumerate(batches, start=1):
-        batch = collate(word_ids, tag_ids, indices).to(device)
+        batch = collate(encoded, indices).to(device)
         optimizer.zero_grad(set_to_none=True)
         loss = network.loss(batch)
         if not math.isfinite(loss.item()):

@@ -1,4 +1,7 @@
-"""Length-bucketed batches of padded tensors; no sentence is ever truncated or dropped."""
+"""Sentences as id arrays, and length-bucketed batches of padded tensors.
+
+No sentence is ever truncated or dropped.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,48 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ner_rnn.data.vocab import Vocabularies, casing
+
+
+@dataclass
+class Encoded:
+    """One sentence as ids, built once and reused every epoch."""
+
+    words: np.ndarray  # int64 (length,) word ids
+    casing: np.ndarray  # int64 (length,) casing class ids
+    chars: np.ndarray | None  # int64 (length, longest word) char ids, or None unused
+    tags: np.ndarray | None  # int64 (length,) label ids, or None untagged
+
+
+def encode(vocabs: Vocabularies, tokens: list[str], tags: list[str] | None = None,
+           char_length: int | None = None) -> Encoded:
+    """Ids for one sentence; `char_length` (max characters per word) enables characters."""
+    return Encoded(
+        np.asarray(vocabs.word_ids(tokens), dtype=np.int64),
+        np.asarray([casing(t) for t in tokens], dtype=np.int64),
+        None if char_length is None else vocabs.char_ids(tokens, char_length),
+        None if tags is None else np.asarray(vocabs.labels.ids(tags), dtype=np.int64),
+    )
+
 
 @dataclass
 class Batch:
     """A batch of sentences, padded to the longest one. Padding id is 0 everywhere."""
 
     words: torch.Tensor  # long (batch, time) word ids
+    casing: torch.Tensor  # long (batch, time) casing class ids
+    chars: torch.Tensor | None  # long (batch, time, chars) char ids, or None unused
     mask: torch.Tensor  # bool (batch, time), True on real tokens
     lengths: torch.Tensor  # long (batch,) real tokens per sentence, all >= 1
     tags: torch.Tensor | None  # long (batch, time) label ids, 0 on padding; None untagged
     indices: list[int]  # position of each row's sentence in the caller's list
 
     def to(self, device: torch.device) -> Batch:
-        tags = None if self.tags is None else self.tags.to(device)
-        return Batch(self.words.to(device), self.mask.to(device), self.lengths.to(device),
-                     tags, self.indices)
+        def move(tensor: torch.Tensor | None) -> torch.Tensor | None:
+            return None if tensor is None else tensor.to(device)
+
+        return Batch(move(self.words), move(self.casing), move(self.chars), move(self.mask),
+                     move(self.lengths), move(self.tags), self.indices)
 
 
 def bucket_batches(lengths: list[int], batch_size: int,
@@ -42,20 +72,28 @@ def bucket_batches(lengths: list[int], batch_size: int,
     return batches
 
 
-def collate(word_ids: list[list[int]], tag_ids: list[list[int]] | None,
-            indices: list[int]) -> Batch:
+def collate(sentences: list[Encoded], indices: list[int]) -> Batch:
     """Pad the sentences at `indices` into one Batch."""
-    lengths = np.fromiter((len(word_ids[i]) for i in indices), dtype=np.int64, count=len(indices))
+    chosen = [sentences[i] for i in indices]
+    lengths = np.fromiter((len(s.words) for s in chosen), dtype=np.int64, count=len(chosen))
     if lengths.size == 0 or lengths.min() < 1:
         raise ValueError("collate needs at least one sentence, none of them empty")
-    width = int(lengths.max())
-    mask = np.arange(width)[None, :] < lengths[:, None]  # (batch, time)
-    words = np.zeros((len(indices), width), dtype=np.int64)  # (batch, time)
-    words[mask] = np.concatenate([word_ids[i] for i in indices])
-    tags = None
-    if tag_ids is not None:
-        tags = np.zeros_like(words)  # (batch, time)
-        tags[mask] = np.concatenate([tag_ids[i] for i in indices])
-        tags = torch.from_numpy(tags)
-    return Batch(torch.from_numpy(words), torch.from_numpy(mask), torch.from_numpy(lengths),
-                 tags, list(indices))
+    mask = np.arange(lengths.max())[None, :] < lengths[:, None]  # (batch, time)
+    words = _pad([s.words for s in chosen], mask)  # (batch, time)
+    case = _pad([s.casing for s in chosen], mask)  # (batch, time)
+    tags = None if chosen[0].tags is None else torch.from_numpy(_pad([s.tags for s in chosen], mask))
+    chars = None
+    if chosen[0].chars is not None:
+        width = max(s.chars.shape[1] for s in chosen)
+        padded = np.zeros(mask.shape + (width,), dtype=np.int64)  # (batch, time, chars)
+        for row, sentence in enumerate(chosen):
+            padded[row, : sentence.chars.shape[0], : sentence.chars.shape[1]] = sentence.chars
+        chars = torch.from_numpy(padded)
+    return Batch(torch.from_numpy(words), torch.from_numpy(case), chars, torch.from_numpy(mask),
+                 torch.from_numpy(lengths), tags, list(indices))
+
+
+def _pad(rows: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    padded = np.zeros(mask.shape, dtype=np.int64)  # (batch, time)
+    padded[mask] = np.concatenate(rows)
+    return padded

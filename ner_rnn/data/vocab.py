@@ -7,9 +7,32 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 PAD = "<pad>"  # id 0 in word and character vocabularies
 UNK = "<unk>"  # id 1: anything not seen (often enough) in training
 _DIGIT = re.compile(r"\d")
+
+# Casing classes of a token (id 0 is padding): a tiny fixed vocabulary that tells the
+# model what lowercasing and digit normalisation take away.
+CASINGS = ("<pad>", "numeric", "has_digit", "lower", "upper", "title", "mixed", "other")
+
+
+def casing(token: str) -> int:
+    """The casing class id of a token, an index into CASINGS."""
+    if token.isdigit():
+        return 1
+    if any(c.isdigit() for c in token):
+        return 2
+    if token.islower():
+        return 3
+    if token.isupper():
+        return 4
+    if token.istitle():
+        return 5
+    if any(c.isalpha() for c in token):
+        return 6
+    return 7
 
 
 class Vocabulary:
@@ -80,6 +103,14 @@ class Vocabularies:
 
     def word_ids(self, tokens: list[str]) -> list[int]:
         return self.words.ids(self.normalize(token) for token in tokens)
+
+    def char_ids(self, tokens: list[str], max_length: int) -> np.ndarray:
+        """int64 (tokens, longest word up to max_length), 0-padded character ids."""
+        width = min(max((len(t) for t in tokens), default=1), max_length)
+        ids = np.zeros((len(tokens), width), dtype=np.int64)  # (tokens, width)
+        for row, token in enumerate(tokens):
+            ids[row, : min(len(token), width)] = self.chars.ids(token[:width])
+        return ids
 
     def to_json(self) -> dict:
         return {

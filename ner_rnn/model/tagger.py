@@ -1,4 +1,4 @@
-"""The sequence tagger network: word embeddings -> recurrent encoder -> head."""
+"""The sequence tagger network: token features -> recurrent encoder -> head."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from torch import nn
 
 from ner_rnn.config import ModelConfig
 from ner_rnn.data.batching import Batch
+from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.heads import build_head
 
@@ -14,18 +15,16 @@ from ner_rnn.model.heads import build_head
 class TaggerNetwork(nn.Module):
     """Scores every tag for every token of a batch; built from the model config alone."""
 
-    def __init__(self, config: ModelConfig, num_words: int, num_tags: int):
+    def __init__(self, config: ModelConfig, num_words: int, num_chars: int, num_tags: int):
         super().__init__()
-        word = config.embeddings.word
-        self.word_embedding = nn.Embedding(num_words, word.dim, padding_idx=0)
-        self.embedding_dropout = nn.Dropout(config.embeddings.dropout)
-        self.encoder = RecurrentEncoder(config.encoder, word.dim)
+        self.embedder = Embedder(config.embeddings, num_words, num_chars)
+        self.encoder = RecurrentEncoder(config.encoder, self.embedder.output_size)
         self.feature_dropout = nn.Dropout(config.dropout)
         self.head = build_head(config.head.type, self.encoder.output_size, num_tags)
 
     def features(self, batch: Batch) -> torch.Tensor:
         """Encoder features: float (batch, time, encoder output), zero on padding."""
-        x = self.embedding_dropout(self.word_embedding(batch.words))  # (batch, time, dim)
+        x = self.embedder(batch)  # (batch, time, embedder output)
         x = self.encoder(x, batch.mask, batch.lengths)  # (batch, time, hidden * directions)
         return self.feature_dropout(x)
 

@@ -1,0 +1,114 @@
+"""The command line end to end: train -> evaluate -> tag -> reload, and user errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ner_rnn.cli import main
+from ner_rnn.tagging import Tagger
+from tests.conftest import ROOT, SAMPLE
+
+SENTENCES = ["The Apple is a great company !", "I like eating apple !", "",
+             "Maria Lopez flew from Paris to Tokyo ."]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cli") / "model"
+    code = main(["train", "--config", str(ROOT / "configs" / "default.yaml"),
+                 "--output-dir", str(directory), "--set", "train.epochs=4",
+                 "--set", f"data.train={SAMPLE / 'train.conll'}",
+                 "--set", f"data.dev={SAMPLE / 'dev.conll'}", "--set", "data.test=null"])
+    assert code == 0
+    return directory
+
+
+def test_model_directory_layout(model):
+    names = sorted(p.name for p in model.iterdir())
+    assert names == ["config.yaml", "meta.json", "metrics.jsonl", "vocab.json", "weights.pt"]
+    assert "scheme: iob2" in (model / "config.yaml").read_text()  # resolved, not auto
+
+
+def test_evaluate_writes_conlleval_input_that_scores_the_same(model, tmp_path, capsys):
+    output = tmp_path / "pred.txt"
+    assert main(["evaluate", "--model", str(model), "--data", str(SAMPLE / "test.conll"),
+                 "--output", str(output), "--format", "json"]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert set(direct) >= {"overall", "per_type", "token_accuracy"}
+    assert set(direct["overall"]) >= {"precision", "recall", "f1", "support"}
+    assert all(0 <= v <= 1 for v in direct["overall"].values() if isinstance(v, float))
+    gold_rows = (SAMPLE / "test.conll").read_text().splitlines()
+    written = output.read_text().splitlines()
+    assert [r.split()[:2] for r in written] == [r.split()[:2] for r in gold_rows]
+    assert main(["evaluate", "--predictions", str(output), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == direct
+    assert main(["evaluate", "--predictions", str(output)]) == 0
+    assert capsys.readouterr().out.startswith("processed ")
+
+
+def test_tag_formats(model, capsys, tmp_path):
+    assert main(["tag", "--model", str(model), *SENTENCES]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert results == Tagger.load(model).tag(SENTENCES)
+    assert results[2] == {"tokens": [], "tags": [], "entities": []}
+    for result, text in zip(results, SENTENCES):
+        for entity in result["entities"]:
+            assert text[entity["char_start"]:entity["char_end"]] == entity["text"]
+            assert entity["text"] == " ".join(result["tokens"][entity["start"]:entity["end"]])
+
+    assert main(["tag", "--model", str(model), "--format", "conll", SENTENCES[0]]) == 0
+    rows = capsys.readouterr().out.split("\n")
+    assert rows[0].split("\t")[0] == "The" and rows[-2:] == ["", ""]
+
+    assert main(["tag", "--model", str(model), "--format", "inline", "--pretokenized",
+                 "Apple   shares"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.replace("[", "").replace("]", "").split()[0] == "Apple"
+
+    input_file = tmp_path / "in.txt"
+    input_file.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    out_file = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), "--input", str(input_file),
+                 "--output", str(out_file)]) == 0
+    assert [json.loads(x) for x in out_file.read_text().splitlines()] == results
+
+
+def test_tag_conll_input_and_stdin(model, capsys, monkeypatch):
+    import io
+
+    assert main(["tag", "--model", str(model), "--input", str(SAMPLE / "test.conll"),
+                 "--input-format", "conll", "--format", "conll"]) == 0
+    tokens = [row.split("\t")[0] for row in capsys.readouterr().out.splitlines()]
+    assert tokens == [row.split(" ")[0] for row in (SAMPLE / "test.conll").read_text().split("\n")
+                      ][:-1]
+    monkeypatch.setattr("sys.stdin", io.StringIO("Apple rose .\n\n"))
+    assert main(["tag", "--model", str(model), "-"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--config", "configs/default.yaml", "--set", "model.encoder.hiden_size=3"],
+     "error: --set model.encoder.hiden_size: unknown key; did you mean hidden_size?"),
+    (["train", "--config", "missing.yaml"], "error: missing.yaml: no such file"),
+    (["evaluate", "--model", "no/such/dir", "--data", "data/sample/test.conll"],
+     "error: no/such/dir: no such model directory"),
+    (["evaluate", "--predictions", "data/sample/test.conll"],
+     "error: data/sample/test.conll:1: expected 3 columns"),
+])
+def test_user_errors_are_one_line_without_traceback(args, message):
+    done = subprocess.run([sys.executable, "-m", "ner_rnn", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert done.stderr.strip() == message or done.stderr.startswith(message)
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_malformed_training_line(write, tmp_path, capsys):
+    bad = write("bad.conll", "Paris B-LOC\nRome B_LOC\n")
+    code = main(["train", "--config", str(ROOT / "configs" / "default.yaml"),
+                 "--output-dir", str(tmp_path / "m"), "--set", f"data.train={bad}"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"error: {bad}:2: expected a tag" in err
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,78 @@
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ner_rnn.config import EncoderConfig, load_config
+import numpy as np
+
+from ner_rnn.data.batching import Encoded, collate
+from ner_rnn.model.encoder import RecurrentEncoder, reverse_within_lengths
+from ner_rnn.model.tagger import TaggerNetwork
+
+ENCODERS = [(kind, layers, bidirectional) for kind in ("rnn", "gru", "lstm")
+            for layers in (1, 2) for bidirectional in (True, False)]
+WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 3, 3]]
+TAGS = [[0, 1, 2, 0, 1], [1, 1], [2, 0, 2]]
+CHARS = [[[3, 4, 5], [2, 0, 0], [6, 6, 0], [2, 3, 0], [4, 0, 0]], [[5, 5], [2, 0]],
+         [[7], [7], [7]]]
+SENTENCES = [Encoded(np.array(w), np.array([3] * len(w)), np.array(c), np.array(t))
+             for w, c, t in zip(WORDS, CHARS, TAGS)]
+
+
+def network(kind="lstm", layers=1, bidirectional=True) -> TaggerNetwork:
+    config = load_config(None, [f"model.encoder.type={kind}", f"model.encoder.num_layers={layers}",
+                                f"model.encoder.bidirectional={bidirectional}",
+                                "model.encoder.hidden_size=6", "model.embeddings.word.dim=5",
+                                "model.encoder.dropout=0.2", "model.embeddings.char.type=cnn",
+                                "model.embeddings.char.dim=4", "model.embeddings.char.filters=3",
+                                "model.embeddings.casing_dim=2"])
+    return TaggerNetwork(config.model, num_words=10, num_chars=8, num_tags=3)
+
+
+def test_reverse_within_lengths_keeps_padding_in_place():
+    index = reverse_within_lengths(torch.tensor([3, 1]), 4)
+    assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3]]
+
+
+@pytest.mark.parametrize("kind, layers, bidirectional", ENCODERS)
+def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional):
+    net = network(kind, layers, bidirectional)
+    batch = collate(SENTENCES, [0, 1, 2])
+    features = net.features(batch)
+    assert features.shape == (3, 5, 6 * (2 if bidirectional else 1))
+    assert torch.all(features[1, 2:] == 0)  # padding positions are zero
+    net.loss(batch).backward()
+    for name, parameter in net.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("kind, layers, bidirectional", ENCODERS)
+def test_padding_never_changes_a_sentence(kind, layers, bidirectional):
+    net = network(kind, layers, bidirectional).eval()
+    together = net.features(collate(SENTENCES, [0, 1, 2]))
+    for row, index in enumerate([0, 1, 2]):
+        alone = net.features(collate(SENTENCES, [index]))
+        length = len(WORDS[index])
+        torch.testing.assert_close(together[row, :length], alone[0], atol=1e-6, rtol=0)
+    assert net.decode(collate(SENTENCES, [1, 0])) == [
+        net.decode(collate(SENTENCES, [1]))[0], net.decode(collate(SENTENCES, [0]))[0]]
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_encoder_equals_packed_bidirectional_torch_module(kind):
+    config = EncoderConfig(type=kind, hidden_size=4, num_layers=2, bidirectional=True)
+    encoder = RecurrentEncoder(config, input_size=3).eval()
+    reference = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[kind](
+        3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    with torch.no_grad():
+        for layer, directions in enumerate(encoder.layers):
+            for direction, module in enumerate(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(reference, name + suffix).copy_(getattr(module, name + "_l0"))
+    x = torch.randn(3, 6, 3)
+    lengths = torch.tensor([6, 2, 4])
+    mask = torch.arange(6)[None, :] < lengths[:, None]
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True)
+    torch.testing.assert_close(encoder(x, mask, lengths), expected, atol=1e-6, rtol=0)

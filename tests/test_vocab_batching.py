@@ -1,0 +1,61 @@
+from collections import Counter
+
+import numpy as np
+import torch
+
+from ner_rnn.data.batching import bucket_batches, collate, encode
+from ner_rnn.data.vocab import CASINGS, PAD, UNK, Vocabularies, Vocabulary, casing
+
+
+def test_vocabulary_specials_min_freq_and_unknowns():
+    vocab = Vocabulary.build(Counter({"the": 3, "cat": 1, "sat": 2}), min_freq=2)
+    assert vocab.items == [PAD, UNK, "the", "sat"]
+    assert vocab.ids(["the", "cat"]) == [2, 1]
+
+
+def test_vocabularies_normalise_and_round_trip_json():
+    vocabs = Vocabularies.build([["Paris", "in", "1996"]], [["S-LOC", "O", "O"]],
+                                lowercase=True, normalize_digits=True)
+    assert vocabs.words.items == [PAD, UNK, "0000", "in", "paris"]
+    assert vocabs.word_ids(["PARIS", "2001", "Rome"]) == [4, 2, 1]
+    assert vocabs.labels.items == ["O", "S-LOC"]  # sorted, no specials
+    assert "é" not in vocabs.chars and "P" in vocabs.chars
+    again = Vocabularies.from_json(vocabs.to_json())
+    assert again.to_json() == vocabs.to_json()
+
+
+def test_casing_classes():
+    assert [CASINGS[casing(t)] for t in ["1996", "A4", "the", "EU", "Paris", "iPhone", ","]] == [
+        "numeric", "has_digit", "lower", "upper", "title", "mixed", "other"]
+
+
+def test_labels_come_from_training_data_sorted():
+    vocabs = Vocabularies.build([["a", "b"]], [["I-PER", "B-LOC"]])
+    assert vocabs.labels.items == ["B-LOC", "I-PER"]
+
+
+def test_bucketing_keeps_every_sentence_once_and_groups_lengths():
+    lengths = [5, 1, 9, 3, 5, 2, 8, 7, 1, 4]
+    batches = bucket_batches(lengths, 3, np.random.default_rng(0))
+    assert sorted(i for b in batches for i in b) == list(range(10))
+    padding = sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b)
+                  for b in batches)
+    assert padding == 7  # 9,8,7 | 5,5,4 | 3,2,1 | 1: the least any grouping of 3 can do
+    assert bucket_batches(lengths, 3) == bucket_batches(lengths, 3)  # deterministic
+
+
+def test_collate_pads_masks_and_keeps_long_sentences_whole():
+    vocabs = Vocabularies.build([["aa", "b"]], [["O", "B-X"]])
+    long = encode(vocabs, ["aa"] * 3000, ["O"] * 3000, char_length=5)
+    short = encode(vocabs, ["b", "aa"], ["B-X", "O"], char_length=5)
+    batch = collate([long, short], [1, 0])
+    assert batch.words.shape == (2, 3000) and batch.chars.shape == (2, 3000, 2)
+    assert batch.lengths.tolist() == [2, 3000]
+    assert batch.mask.dtype == torch.bool and batch.mask.sum().item() == 3002
+    b, aa = vocabs.words.id("b"), vocabs.words.id("aa")
+    assert batch.words[0, :3].tolist() == [b, aa, 0]
+    assert batch.tags[0, :3].tolist() == [0, 1, 0]  # labels sorted: B-X = 0, O = 1
+    a_id, b_char = vocabs.chars.id("a"), vocabs.chars.id("b")
+    assert batch.chars[0, :3].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
+    assert batch.casing[0, :3].tolist() == [3, 3, 0]
+    assert batch.indices == [1, 0]
