@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from ner_rnn.tagging import Tagger  # noqa: E402  (after __version__, which it imports)
+from ner_rnn.tagging import Tagger
 
 __all__ = ["Tagger", "__version__"]

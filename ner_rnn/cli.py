@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", help="tagged CoNLL file to score the model on")
     evaluate.add_argument("--output", help="write `token gold predicted` lines here")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument("--implementation", choices=("torch", "native"),
+                          help="run the encoder with torch's kernels or the lecture's cells")
 
     tag = commands.add_parser("tag", help="tag sentences with a trained model")
     tag.add_argument("--model", required=True, help="model directory")
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    tag.add_argument("--implementation", choices=("torch", "native"),
+                     help="run the encoder with torch's kernels or the lecture's cells")
     return parser
 
 
@@ -91,7 +95,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
         from ner_rnn.tagging import Tagger
 
-        tagger = Tagger.load(args.model)
+        tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)
         report, predicted = tagger.evaluate(sentences)
         if args.output:
@@ -107,7 +111,7 @@ def run_tag(args: argparse.Namespace) -> int:
 
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
-    tagger = Tagger.load(args.model, args.device)
+    tagger = Tagger.load(args.model, args.device, args.implementation)
     pretokenized = args.pretokenized or args.input_format == "conll"
     lines = _input_lines(args)
     if args.output:

@@ -28,11 +28,6 @@ def _key(default: Any, choices: tuple | None = None, minimum: float | None = Non
     return field(default=default, metadata=rules)
 
 
-def _section(cls: type) -> Any:
-    """A nested config section, freshly built for each Config."""
-    return field(default_factory=cls)
-
-
 @dataclass
 class DataConfig:
     train: str | None = None  # CoNLL file to train on (needed by `train`)
@@ -61,8 +56,8 @@ class CharConfig:
 
 @dataclass
 class EmbeddingsConfig:
-    word: WordEmbeddingConfig = _section(WordEmbeddingConfig)
-    char: CharConfig = _section(CharConfig)
+    word: WordEmbeddingConfig = field(default_factory=WordEmbeddingConfig)
+    char: CharConfig = field(default_factory=CharConfig)
     casing_dim: int | None = _key(None, minimum=1)  # size of the casing-class vector; null: off
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # dropout on the embedded input
 
@@ -75,6 +70,7 @@ class EncoderConfig:
     bidirectional: bool = True  # also read each sentence right to left
     dropout: float = _key(0.0, minimum=0.0, below=1.0)  # between stacked layers
     activation: str = _key("tanh", choices=("tanh", "relu"))  # for type rnn only
+    implementation: str = _key("torch", choices=("torch", "native"))  # fused kernels or cells
 
 
 @dataclass
@@ -85,10 +81,10 @@ class HeadConfig:
 @dataclass
 class ModelConfig:
     scheme: str = _key("bioes", choices=SCHEMES)  # tag scheme the model predicts in
-    embeddings: EmbeddingsConfig = _section(EmbeddingsConfig)
-    encoder: EncoderConfig = _section(EncoderConfig)
+    embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # on encoder outputs, before the head
-    head: HeadConfig = _section(HeadConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
 
 
 @dataclass
@@ -111,9 +107,9 @@ class Config:
     device: str = _key("cpu", choices=("cpu", "cuda", "auto"))  # auto picks cuda if present
     threads: int | None = _key(None, minimum=1)  # torch CPU threads; null: torch's default
     output_dir: str = "model"  # where `train` writes the model directory (--output-dir wins)
-    data: DataConfig = _section(DataConfig)
-    model: ModelConfig = _section(ModelConfig)
-    train: TrainConfig = _section(TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:

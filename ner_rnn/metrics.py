@@ -108,11 +108,11 @@ def format_report(report: dict) -> str:
     """The report laid out as conlleval.pl prints it."""
     overall = report["overall"]
     lines = [
-        f"processed {report['tokens']} tokens with {overall['support']} phrases; "
-        f"found: {overall['predicted']} phrases; correct: {overall['correct']}.",
-        f"accuracy: {100 * report['token_accuracy']:6.2f}%; "
+        (f"processed {report['tokens']} tokens with {overall['support']} phrases; "
+        f"found: {overall['predicted']} phrases; correct: {overall['correct']}."),
+        (f"accuracy: {100 * report['token_accuracy']:6.2f}%; "
         f"precision: {100 * overall['precision']:6.2f}%; "
-        f"recall: {100 * overall['recall']:6.2f}%; FB1: {100 * overall['f1']:6.2f}",
+        f"recall: {100 * overall['recall']:6.2f}%; FB1: {100 * overall['f1']:6.2f}"),
     ]
     for type_, s in report["per_type"].items():
         lines.append(f"{type_:>17}: precision: {100 * s['precision']:6.2f}%; "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ from ner_rnn.config import Config, from_dict, to_dict
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, NerError
 from ner_rnn.files import atomic_write, atomic_write_text
+from ner_rnn.model.convert import convert_encoder
 from ner_rnn.model.tagger import TaggerNetwork
 
 FORMAT_VERSION = 1
@@ -60,8 +62,13 @@ def save_metrics(directory: Path, records: list[dict]) -> None:
     atomic_write_text(directory / METRICS, "".join(json.dumps(r) + "\n" for r in records))
 
 
-def load_model(directory: str | Path) -> tuple[Config, Vocabularies, TaggerNetwork]:
-    """Rebuild config, vocabularies and network from a model directory (on the CPU)."""
+def load_model(directory: str | Path, implementation: str | None = None
+               ) -> tuple[Config, Vocabularies, TaggerNetwork]:
+    """Rebuild config, vocabularies and network from a model directory (on the CPU).
+
+    `implementation` (`torch` or `native`) runs the encoder with that implementation
+    whichever one trained it; the weights are converted, the predictions stay the same.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelError(f"{directory}: no such model directory")
@@ -84,8 +91,15 @@ def load_model(directory: str | Path) -> tuple[Config, Vocabularies, TaggerNetwo
         vocabs = Vocabularies.from_json(_read_json(directory / VOCAB))
     except (KeyError, TypeError) as error:
         raise ModelError(f"{directory / VOCAB}: malformed vocabularies ({error})") from None
+    state = _read_weights(directory / WEIGHTS)
+    encoder = config.model.encoder
+    if implementation is not None and implementation != encoder.implementation:
+        state = convert_encoder(state, encoder.type, implementation)
+        encoder = replace(encoder, implementation=implementation)
+        config = replace(config, model=replace(config.model, encoder=encoder))
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars), len(vocabs.labels))
-    network.load_state_dict(_read_weights(directory / WEIGHTS, network))
+    _check_weights(directory / WEIGHTS, state, network)
+    network.load_state_dict(state)
     network.eval()
     return config, vocabs, network
 
@@ -97,18 +111,24 @@ def _read_json(path: Path):
         raise ModelError(f"{path}: not valid JSON ({error})") from None
 
 
-def _read_weights(path: Path, network: TaggerNetwork) -> dict:
-    """Load a state_dict without unpickling objects, and check it fits the network."""
+def _read_weights(path: Path) -> dict:
+    """Load a state_dict without unpickling objects: tensors only, nothing executed."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
         raise ModelError(f"{path}: refused to load weights, not a plain state_dict of tensors "
                          f"({first_line})") from None
+    if not isinstance(state, dict):
+        raise ModelError(f"{path}: expected a state_dict (a mapping of names to tensors)")
+    return state
+
+
+def _check_weights(path: Path, state: dict, network: TaggerNetwork) -> None:
+    """Every expected tensor present with the expected shape, and nothing else."""
     expected = network.state_dict()
-    if not isinstance(state, dict) or set(state) != set(expected):
-        names = set(state) if isinstance(state, dict) else set()
-        absent, extra = sorted(set(expected) - names), sorted(names - set(expected))
+    if set(state) != set(expected):
+        absent, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
         raise ModelError(f"{path}: weights do not match {CONFIG} (missing: {absent[:3]}, "
                          f"unexpected: {extra[:3]})")
     for name, tensor in state.items():
@@ -116,4 +136,3 @@ def _read_weights(path: Path, network: TaggerNetwork) -> dict:
             shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor)
             raise ModelError(f"{path}: weights do not match {CONFIG}: {name} has shape "
                              f"{shape}, expected {tuple(expected[name].shape)}")
-    return state

@@ -33,11 +33,16 @@ class Tagger:
         self.network = network.to(self.device)
 
     @classmethod
-    def load(cls, directory: str | Path, device: str = "cpu") -> Tagger:
-        """Load a model directory written by `ner-rnn train`."""
+    def load(cls, directory: str | Path, device: str = "cpu",
+             implementation: str | None = None) -> Tagger:
+        """Load a model directory written by `ner-rnn train`.
+
+        `implementation` (`torch` or `native`) overrides the encoder implementation it
+        was trained with; predictions are identical either way.
+        """
         from ner_rnn.model_dir import load_model  # model_dir imports this package's root
 
-        config, vocabs, network = load_model(directory)
+        config, vocabs, network = load_model(directory, implementation)
         return cls(config, vocabs, network, resolve_device(device))
 
     @property

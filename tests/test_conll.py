@@ -38,8 +38,8 @@ def test_untagged_reading_keeps_tokens_only(write):
 
 @pytest.mark.parametrize("text, message", [
     ("a NN O\nb O\n", "a.conll:2: expected 3 columns as on line 1, got 2: 'b O'"),
-    ("a B_PER\n", "a.conll:1: expected a tag \"O\", \"B-X\", \"I-X\", \"E-X\" or \"S-X\", "
-                  "got 'B_PER': 'a B_PER'"),
+    ("a B_PER\n", ("a.conll:1: expected a tag \"O\", \"B-X\", \"I-X\", \"E-X\" or \"S-X\", "
+                  "got 'B_PER': 'a B_PER'")),
     ("a B-\n", "got 'B-'"),
     ("a X-PER\n", "got 'X-PER'"),
     ("lonely\n", "a.conll:1: expected a token and a tag in column -1, got 1 column(s)"),

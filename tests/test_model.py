@@ -1,12 +1,12 @@
+import numpy as np
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ner_rnn.config import EncoderConfig, load_config
-import numpy as np
-
 from ner_rnn.data.batching import Encoded, collate
-from ner_rnn.model.encoder import RecurrentEncoder, reverse_within_lengths
+from ner_rnn.model.cells import reverse_within_lengths
+from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.tagger import TaggerNetwork
 
 ENCODERS = [(kind, layers, bidirectional) for kind in ("rnn", "gru", "lstm")
@@ -65,11 +65,11 @@ def test_encoder_equals_packed_bidirectional_torch_module(kind):
     reference = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[kind](
         3, 4, num_layers=2, bidirectional=True, batch_first=True)
     with torch.no_grad():
-        for layer, directions in enumerate(encoder.layers):
+        for layer, directions in enumerate(encoder.stack.layers):
             for direction, module in enumerate(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                    getattr(reference, name + suffix).copy_(getattr(module, name + "_l0"))
+                    getattr(reference, name + suffix).copy_(getattr(module.fused, name + "_l0"))
     x = torch.randn(3, 6, 3)
     lengths = torch.tensor([6, 2, 4])
     mask = torch.arange(6)[None, :] < lengths[:, None]

@@ -57,3 +57,17 @@ def test_errors_before_anything_is_written(tmp_path, write):
     with pytest.raises(DataFormatError, match="bad.conll:1"):
         train(load_config(None, [f"data.train={bad}"]), tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("trained, other", [("torch", "native"), ("native", "torch")])
+def test_a_model_predicts_the_same_with_either_implementation(tmp_path, trained, other):
+    from ner_rnn.data.conll import read_conll
+
+    config = load_config(None, FAST + ["train.epochs=1", "data.test=null",
+                                       f"model.encoder.implementation={trained}"])
+    train(config, tmp_path / "m")
+    tokens = [s.tokens for s in read_conll(SAMPLE / "dev.conll")]
+    as_trained = Tagger.load(tmp_path / "m")
+    converted = Tagger.load(tmp_path / "m", implementation=other)
+    assert converted.config.model.encoder.implementation == other
+    assert converted.predict(tokens) == as_trained.predict(tokens)

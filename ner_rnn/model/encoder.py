@@ -1,10 +1,11 @@
 """Recurrent encoders (Elman RNN, GRU, LSTM) that padding can never reach.
 
-Each layer runs one unidirectional recurrent module per direction on padded input. The
-forward direction reads left to right, so padding after a sentence cannot change its
-outputs. The backward direction reads each sentence reversed *within its own length*
-(padding stays at the end), and its outputs are reversed back. This is exactly what
-packed sequences compute, without the cost of packing.
+Each layer runs one unidirectional layer per direction on padded input (see
+`cells.Stack`). The forward direction reads left to right, so padding after a sentence
+cannot change its outputs; the backward direction reads each sentence reversed within
+its own length. This is exactly what packed sequences compute, without the cost of
+packing. `implementation` picks torch's fused kernels or the lecture's cells
+(`ner_rnn.cells`); `model.convert` maps weights between the two.
 """
 
 from __future__ import annotations
@@ -13,31 +14,41 @@ import torch
 from torch import nn
 
 from ner_rnn.config import EncoderConfig
+from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, step_mask
 
 
-def reverse_within_lengths(lengths: torch.Tensor, width: int) -> torch.Tensor:
-    """Index that reverses each row's first `length` steps and leaves padding in place.
+class FusedLayer(nn.Module):
+    """One direction of one layer as torch's fused module (`fused`), called like a cell.
 
-    lengths: long (batch,). Returns long (batch, width); applying it twice is the identity.
+    It reports no final state: on padded input torch's state would run past the end.
     """
-    steps = torch.arange(width, device=lengths.device)  # (width,)
-    reversed_steps = lengths[:, None] - 1 - steps[None, :]  # (batch, width)
-    return torch.where(reversed_steps >= 0, reversed_steps, steps[None, :])
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, activation: str):
+        super().__init__()
+        if kind == "lstm":
+            self.fused = nn.LSTM(input_size, hidden_size, batch_first=True)
+        elif kind == "gru":
+            self.fused = nn.GRU(input_size, hidden_size, batch_first=True)
+        else:
+            self.fused = nn.RNN(input_size, hidden_size, nonlinearity=activation,
+                                batch_first=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+        outputs = self.fused(x)[0]  # (batch, time, hidden)
+        mask = step_mask(x, lengths)  # (batch, time, 1)
+        return (outputs if mask is None else outputs * mask), None
 
 
-def gather_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """x: (batch, time, features); index: long (batch, time) -> x[b, index[b, t], :]."""
-    return x.gather(1, index.unsqueeze(-1).expand_as(x))
-
-
-def _torch_layer(config: EncoderConfig, input_size: int) -> nn.Module:
-    """One single-direction, single-layer fused torch module."""
-    if config.type == "lstm":
-        return nn.LSTM(input_size, config.hidden_size, batch_first=True)
-    if config.type == "gru":
-        return nn.GRU(input_size, config.hidden_size, batch_first=True)
-    return nn.RNN(input_size, config.hidden_size, nonlinearity=config.activation,
-                  batch_first=True)
+def layer_factory(config: EncoderConfig):
+    """A function (input_size, hidden_size) -> one direction of one layer."""
+    kind = config.type
+    if config.implementation == "torch":
+        return lambda i, h: FusedLayer(kind, i, h, config.activation)
+    if kind == "lstm":
+        return LSTM
+    if kind == "gru":
+        return GRU
+    return lambda i, h: SimpleRNN(i, h, activation=config.activation)
 
 
 class RecurrentEncoder(nn.Module):
@@ -45,32 +56,13 @@ class RecurrentEncoder(nn.Module):
 
     def __init__(self, config: EncoderConfig, input_size: int):
         super().__init__()
-        directions = 2 if config.bidirectional else 1
-        self.output_size = config.hidden_size * directions
-        self.between_layers = nn.Dropout(config.dropout)
-        # layers[i][0] reads left to right, layers[i][1] right to left
-        self.layers = nn.ModuleList(
-            nn.ModuleList(
-                _torch_layer(config, input_size if i == 0 else self.output_size)
-                for _ in range(directions)
-            )
-            for i in range(config.num_layers)
-        )
+        self.output_size = config.hidden_size * (2 if config.bidirectional else 1)
+        self.stack = Stack(layer_factory(config), input_size, config.hidden_size,
+                           config.num_layers, config.bidirectional, config.dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x: float (batch, time, input); mask: bool (batch, time); lengths: long (batch,).
 
         Returns float (batch, time, output_size), zero on padding.
         """
-        backward_index = None
-        for depth, directions in enumerate(self.layers):
-            if depth > 0:
-                x = self.between_layers(x)
-            outputs = [directions[0](x)[0]]  # (batch, time, hidden)
-            if len(directions) == 2:
-                if backward_index is None:
-                    backward_index = reverse_within_lengths(lengths, x.size(1))  # (batch, time)
-                reversed_out = directions[1](gather_steps(x, backward_index))[0]
-                outputs.append(gather_steps(reversed_out, backward_index))  # (batch, time, hidden)
-            x = torch.cat(outputs, dim=-1)  # (batch, time, output_size)
-        return x * mask.unsqueeze(-1)
+        return self.stack(x, lengths)[0]
