@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
-from ner_rnn.errors import DataFormatError, NerError
+from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.formats import FORMATS, format_result
 from ner_rnn.metrics import format_report, score_predictions_file
@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
-    train.add_argument("--config", required=True, help="YAML config file")
+    train.add_argument("--config", help="YAML config file")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue an interrupted run from its model directory")
     train.add_argument("--output-dir", help="model directory to write (default: output_dir)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. --set train.epochs=3 (repeatable)")
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": run_train, "evaluate": run_evaluate, "tag": run_tag}[args.command](args)
+    except Interrupted as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 130
     except NerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -78,9 +83,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ner_rnn.training import train  # torch-heavy imports only for commands that need them
+    from ner_rnn.training import resume, train  # torch-heavy imports only when needed
 
-    summary = train(load_config(args.config, args.set), args.output_dir)
+    if args.resume:
+        if args.config or args.set or args.output_dir:
+            raise NerError("--resume continues with the saved config and directory; "
+                           "drop --config, --set and --output-dir")
+        summary = resume(args.resume)
+    elif args.config:
+        summary = train(load_config(args.config, args.set), args.output_dir)
+    else:
+        raise NerError("train needs --config FILE (or --resume DIR)")
     print(json.dumps(summary))
     return 0
 

@@ -15,3 +15,7 @@ class DataFormatError(NerError):
 
 class ModelError(NerError):
     """A model directory is missing, incomplete or incompatible."""
+
+
+class Interrupted(NerError):
+    """The user stopped training (Ctrl-C); the message says how to resume."""

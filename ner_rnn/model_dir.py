@@ -5,6 +5,7 @@
     weights.pt      the network's state_dict, loaded with weights_only=True
     metrics.jsonl   one JSON object per epoch, then a final summary
     meta.json       format version and the ner_rnn version that wrote it
+    last.pt         checkpoint after the latest epoch, for `train --resume`
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from ner_rnn.model.convert import convert_encoder
 from ner_rnn.model.tagger import TaggerNetwork
 
 FORMAT_VERSION = 1
-CONFIG, VOCAB, WEIGHTS, METRICS, META = (
-    "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json")
+CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
+    "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json", "last.pt")
 
 
 def prepare_directory(directory: str | Path) -> Path:
@@ -56,6 +57,29 @@ def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> N
 def save_weights(directory: Path, network: TaggerNetwork) -> None:
     state = {name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}
     atomic_write(directory / WEIGHTS, lambda temp: torch.save(state, temp))
+
+
+def save_checkpoint(directory: Path, checkpoint: dict) -> None:
+    atomic_write(directory / CHECKPOINT, lambda temp: torch.save(checkpoint, temp))
+
+
+def load_checkpoint(directory: Path) -> dict:
+    """The `last.pt` checkpoint: tensors and plain values only, never objects."""
+    path = directory / CHECKPOINT
+    if not path.is_file():
+        raise ModelError(f"{directory}: no {CHECKPOINT} checkpoint to resume from")
+    checkpoint = _safe_load(path)
+    expected = {"network", "optimizer", "numpy_rng", "torch_rng", "python_rng", "progress"}
+    if not isinstance(checkpoint, dict) or not expected <= set(checkpoint):
+        raise ModelError(f"{path}: incomplete checkpoint, expected {', '.join(sorted(expected))}")
+    return checkpoint
+
+
+def load_weights(directory: Path, network: TaggerNetwork) -> dict:
+    """The saved best weights, checked against `network`."""
+    state = _read_weights(directory / WEIGHTS)
+    _check_weights(directory / WEIGHTS, state, network)
+    return state
 
 
 def save_metrics(directory: Path, records: list[dict]) -> None:
@@ -111,14 +135,21 @@ def _read_json(path: Path):
         raise ModelError(f"{path}: not valid JSON ({error})") from None
 
 
+def _safe_load(path: Path):
+    """torch.load restricted to tensors and plain values: a pickle that would build other
+    objects (and so could run code) is refused before anything in it runs."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
+        text = str(error).strip()
+        first_line = text.splitlines()[0] if text else type(error).__name__
+        raise ModelError(f"{path}: refused to load, not a plain file of tensors "
+                         f"({first_line})") from None
+
+
 def _read_weights(path: Path) -> dict:
     """Load a state_dict without unpickling objects: tensors only, nothing executed."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-        raise ModelError(f"{path}: refused to load weights, not a plain state_dict of tensors "
-                         f"({first_line})") from None
+    state = _safe_load(path)
     if not isinstance(state, dict):
         raise ModelError(f"{path}: expected a state_dict (a mapping of names to tensors)")
     return state

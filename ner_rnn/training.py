@@ -1,14 +1,22 @@
-"""The training loop: batches, optimiser, schedule, dev scoring, early stopping, saving."""
+"""The training loop: batches, optimiser, schedule, dev scoring, early stopping, saving.
+
+After every epoch the model directory holds the best weights so far (`weights.pt`), the
+metrics log, and a `last.pt` checkpoint (network, optimiser, random states, counters)
+from which `resume` continues exactly: an interrupted run, resumed, ends with the same
+metrics as an uninterrupted one on CPU.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -18,12 +26,30 @@ from ner_rnn.data.batching import Encoded, bucket_batches, collate
 from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.errors import ConfigError, NerError
+from ner_rnn.errors import ConfigError, Interrupted, NerError
 from ner_rnn.model.tagger import TaggerNetwork
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.tagging import Tagger
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Progress:
+    """Counters that early stopping and resuming need, saved in `last.pt`."""
+
+    epoch: int = 0  # epochs completed
+    best_f1: float = -1.0
+    best_epoch: int = 0
+    stale: int = 0  # epochs since the best one
+    records: list[dict] = field(default_factory=list)  # one metrics record per epoch
+
+
+@dataclass
+class Corpora:
+    train: list[Sentence]
+    dev: list[Sentence] | None
+    test: list[Sentence] | None
 
 
 def train(config: Config, output_dir: str | Path | None = None) -> dict:
@@ -37,70 +63,112 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     set_threads(config.threads)
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
-    train_set = read_conll(config.data.train, config.data.tag_column)
-    dev_set = _read_optional(config.data.dev, config)
-    test_set = _read_optional(config.data.test, config)
+    corpora = _read_corpora(config)
     scheme = config.data.scheme
     if scheme == "auto":
-        scheme = detect_scheme([s.tags for s in train_set])
+        scheme = detect_scheme([s.tags for s in corpora.train])
     config = replace(config, data=replace(config.data, scheme=scheme))
-    model_scheme = config.model.scheme
-    train_tags = [convert(s.tags, scheme, model_scheme) for s in train_set]
+    train_tags = [convert(s.tags, scheme, config.model.scheme) for s in corpora.train]
     word = config.model.embeddings.word
-    vocabs = Vocabularies.build((s.tokens for s in train_set), train_tags, word.min_freq,
+    vocabs = Vocabularies.build((s.tokens for s in corpora.train), train_tags, word.min_freq,
                                 word.lowercase, word.normalize_digits)
-    for path, sentences in ((config.data.dev, dev_set), (config.data.test, test_set)):
+    for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
         _warn_unseen_labels(path, sentences, vocabs)
-
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
                             len(vocabs.labels)).to(device)
-    tagger = Tagger(config, vocabs, network, device)
     optimizer = build_optimizer(network, config.train)
     directory = model_dir.prepare_directory(output_dir or config.output_dir)
     model_dir.save_description(directory, config, vocabs)
     log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s",
-             len(train_set), scheme, model_scheme, len(vocabs.words), len(vocabs.labels), device)
+             len(corpora.train), scheme, config.model.scheme, len(vocabs.words),
+             len(vocabs.labels), device)
+    return _run(config, vocabs, network, optimizer, corpora, rng, Progress(), directory)
 
-    encoded = [tagger.encode(s.tokens, tags) for s, tags in zip(train_set, train_tags)]
-    records: list[dict] = []
-    best_f1, best_epoch, stale = -1.0, 0, 0
-    for epoch in range(1, config.train.epochs + 1):
+
+def resume(directory: str | Path) -> dict:
+    """Continue the run whose model directory is `directory` from its last epoch."""
+    directory = Path(directory)
+    config, vocabs, network = model_dir.load_model(directory)
+    set_threads(config.threads)
+    device = resolve_device(config.device)
+    network.to(device)
+    optimizer = build_optimizer(network, config.train)
+    checkpoint = model_dir.load_checkpoint(directory)
+    network.load_state_dict(checkpoint["network"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = checkpoint["numpy_rng"]
+    torch.set_rng_state(checkpoint["torch_rng"])
+    random.setstate(_as_tuple(checkpoint["python_rng"]))
+    progress = Progress(**checkpoint["progress"])
+    log.info("resuming %s after epoch %d", directory, progress.epoch)
+    return _run(config, vocabs, network, optimizer, _read_corpora(config), rng, progress,
+                directory)
+
+
+def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
+         optimizer: torch.optim.Optimizer, corpora: Corpora, rng: np.random.Generator,
+         progress: Progress, directory: Path) -> dict:
+    """Epochs from `progress.epoch + 1` on, then the final summary."""
+    device = next(network.parameters()).device
+    tagger = Tagger(config, vocabs, network, device)
+    scheme, model_scheme = config.data.scheme, config.model.scheme
+    encoded = [tagger.encode(s.tokens, convert(s.tags, scheme, model_scheme))
+               for s in corpora.train]
+    patience = config.train.patience
+    try:
+        _epochs(config, tagger, optimizer, corpora, encoded, rng, progress, directory)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted in epoch {progress.epoch + 1}; {directory} keeps the best model and "
+            f"the checkpoint after epoch {progress.epoch}; continue with: "
+            f"ner-rnn train --resume {directory}") from None
+    if patience is not None and progress.stale >= patience:
+        log.info("no dev F1 gain for %d epochs: stopped early", progress.stale)
+
+    network.load_state_dict(model_dir.load_weights(directory, network))
+    summary = {"final": True, "best_epoch": progress.best_epoch}
+    for name, sentences in (("dev", corpora.dev), ("test", corpora.test)):
+        if sentences is not None:
+            summary[name] = _summary(tagger.evaluate(sentences, scheme)[0])
+    model_dir.save_metrics(directory, [*progress.records, summary])
+    log.info("best epoch %d; model written to %s", progress.best_epoch, directory)
+    return summary
+
+
+def _epochs(config: Config, tagger: Tagger, optimizer: torch.optim.Optimizer,
+            corpora: Corpora, encoded: list[Encoded], rng: np.random.Generator,
+            progress: Progress, directory: Path) -> None:
+    """Train, score and save epoch after epoch until the budget or patience runs out."""
+    network, device = tagger.network, tagger.device
+    lengths = [len(s.words) for s in encoded]
+    patience = config.train.patience
+    while progress.epoch < config.train.epochs and (patience is None or progress.stale < patience):
+        epoch = progress.epoch + 1
         lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batches = bucket_batches([len(s.tokens) for s in train_set], config.train.batch_size, rng)
+        batches = bucket_batches(lengths, config.train.batch_size, rng)
         started = time.perf_counter()
-        loss = _train_epoch(network, optimizer, config.train, encoded, batches, device,
-                            f"epoch {epoch}/{config.train.epochs}")
+        stats = _train_epoch(network, optimizer, config.train, encoded, batches, device,
+                             epoch, f"epoch {epoch}/{config.train.epochs}")
         seconds = time.perf_counter() - started
-        record = {"epoch": epoch, "loss": loss, "lr": lr, "seconds": round(seconds, 3),
-                  "sentences_per_s": round(len(train_set) / seconds, 1)}
-        if dev_set is not None:
-            record["dev"] = _summary(tagger.evaluate(dev_set, scheme)[0])
-        records.append(record)
-        f1 = record["dev"]["f1"] if dev_set is not None else float(epoch)  # no dev: keep last
-        improved = f1 > best_f1
+        record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
+                  "sentences_per_s": round(len(encoded) / seconds, 1)}
+        if corpora.dev is not None:
+            record["dev"] = _summary(tagger.evaluate(corpora.dev, config.data.scheme)[0])
+        f1 = record["dev"]["f1"] if corpora.dev is not None else float(epoch)  # no dev: last
+        improved = f1 > progress.best_f1
         if improved:
-            best_f1, best_epoch, stale = f1, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+            progress.best_f1, progress.best_epoch, progress.stale = f1, epoch, 0
             model_dir.save_weights(directory, network)
         else:
-            stale += 1
-        model_dir.save_metrics(directory, records)
-        _log_epoch(record, improved)
-        if config.train.patience is not None and stale >= config.train.patience:
-            log.info("no dev F1 gain for %d epochs: stopping early", stale)
-            break
-
-    network.load_state_dict(best_state)
-    summary = {"final": True, "best_epoch": best_epoch}
-    for name, sentences in (("dev", dev_set), ("test", test_set)):
-        if sentences is not None:
-            summary[name] = _summary(tagger.evaluate(sentences, scheme)[0])
-    records.append(summary)
-    model_dir.save_metrics(directory, records)
-    log.info("best epoch %d; model written to %s", best_epoch, directory)
-    return summary
+            progress.stale += 1
+        progress.epoch = epoch
+        progress.records.append(record)
+        model_dir.save_metrics(directory, progress.records)
+        model_dir.save_checkpoint(directory, _checkpoint(network, optimizer, rng, progress))
+        _log_epoch(record, improved and corpora.dev is not None)
 
 
 def build_optimizer(network: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -115,37 +183,64 @@ def build_optimizer(network: torch.nn.Module, config: TrainConfig) -> torch.opti
 
 def _train_epoch(network: TaggerNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig,
                  encoded: list[Encoded], batches: list[list[int]], device: torch.device,
-                 description: str) -> float:
-    """One pass over the batches; returns the mean loss per batch."""
+                 epoch: int, description: str) -> dict:
+    """One pass over the batches; returns mean loss and gradient norms (before clipping)."""
     network.train()
-    total, progress = 0.0, tqdm(total=len(encoded), desc=description, unit="sent",
-                                leave=False, disable=None)
-    for number, indices in enumerate(batches, start=1):
-        batch = collate(encoded, indices).to(device)
-        optimizer.zero_grad(set_to_none=True)
-        loss = network.loss(batch)
-        if not math.isfinite(loss.item()):
-            progress.close()
-            raise NerError(f"training diverged: loss is {loss.item()} at {description}, "
-                           f"batch {number}; lower train.lr or set train.clip_grad_norm")
-        loss.backward()
-        if config.clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(network.parameters(), config.clip_grad_norm)
-        optimizer.step()
-        total += loss.item()
-        progress.update(len(indices))
-        progress.set_postfix(loss=f"{total / number:.4f}", refresh=False)
-    progress.close()
-    return total / max(len(batches), 1)
+    max_norm = config.clip_grad_norm if config.clip_grad_norm is not None else math.inf
+    total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
+    with tqdm(total=len(encoded), desc=description, unit="sent", leave=False,
+              disable=None) as bar:
+        for number, indices in enumerate(batches, start=1):
+            batch = collate(encoded, indices).to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = network.loss(batch)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise NerError(f"training diverged: loss is {value} in epoch {epoch}, batch "
+                               f"{number}; the best model so far is kept; lower train.lr or "
+                               "set train.clip_grad_norm")
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(network.parameters(), max_norm).item()
+            optimizer.step()
+            total_loss += value
+            total_norm += norm
+            largest_norm = max(largest_norm, norm)
+            bar.update(len(indices))
+            bar.set_postfix(loss=f"{total_loss / number:.4f}", refresh=False)
+    count = max(len(batches), 1)
+    return {"loss": total_loss / count, "grad_norm_mean": total_norm / count,
+            "grad_norm_max": largest_norm}
 
 
-def _read_optional(path: str | None, config: Config) -> list[Sentence] | None:
-    return None if path is None else read_conll(path, config.data.tag_column)
+def _checkpoint(network: TaggerNetwork, optimizer: torch.optim.Optimizer,
+                rng: np.random.Generator, progress: Progress) -> dict:
+    """Everything `resume` needs, as tensors and plain Python values (no objects)."""
+    return {
+        "network": network.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "numpy_rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "python_rng": random.getstate(),
+        "progress": vars(progress),
+    }
+
+
+def _as_tuple(value):
+    """random.setstate needs tuples where the checkpoint may hold lists."""
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _read_corpora(config: Config) -> Corpora:
+    def optional(path: str | None) -> list[Sentence] | None:
+        return None if path is None else read_conll(path, config.data.tag_column)
+
+    return Corpora(read_conll(config.data.train, config.data.tag_column),
+                   optional(config.data.dev), optional(config.data.test))
 
 
 def _warn_unseen_labels(path: str | None, sentences: list[Sentence] | None,
                         vocabs: Vocabularies) -> None:
-    """Labels absent from training can never be predicted: they are scored as misses."""
+    """Types absent from training can never be predicted: they are scored as misses."""
     if sentences is None:
         return
     known = {label[2:] for label in vocabs.labels.items if label != "O"}
@@ -165,6 +260,5 @@ def _summary(report: dict) -> dict:
 
 def _log_epoch(record: dict, improved: bool) -> None:
     dev = f"  dev F1 {100 * record['dev']['f1']:.2f}" if "dev" in record else ""
-    mark = "  *best*" if improved and "dev" in record else ""
     log.info("epoch %d  loss %.4f%s%s  %.1f s  %.0f sent/s", record["epoch"], record["loss"],
-             dev, mark, record["seconds"], record["sentences_per_s"])
+             dev, "  *best*" if improved else "", record["seconds"], record["sentences_per_s"])

@@ -27,7 +27,8 @@ def model(tmp_path_factory):
 
 def test_model_directory_layout(model):
     names = sorted(p.name for p in model.iterdir())
-    assert names == ["config.yaml", "meta.json", "metrics.jsonl", "vocab.json", "weights.pt"]
+    assert names == ["config.yaml", "last.pt", "meta.json", "metrics.jsonl", "vocab.json",
+                     "weights.pt"]
     assert "scheme: iob2" in (model / "config.yaml").read_text()  # resolved, not auto
 
 
