@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -139,12 +141,15 @@ def _safe_load(path: Path):
     """torch.load restricted to tensors and plain values: a pickle that would build other
     objects (and so could run code) is refused before anything in it runs."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
-        text = str(error).strip()
-        first_line = text.splitlines()[0] if text else type(error).__name__
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+        reason = f"it would build {found.group(1)}" if found else type(error).__name__
         raise ModelError(f"{path}: refused to load, not a plain file of tensors "
-                         f"({first_line})") from None
+                         f"({reason}); never load model files from untrusted sources "
+                         "with pickle") from None
 
 
 def _read_weights(path: Path) -> dict:
