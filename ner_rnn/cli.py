@@ -106,10 +106,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         if not args.data:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
-        from ner_rnn.tagging import Tagger
+        from ner_rnn.tagging import Tagger, warn_unseen_types
 
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)
+        warn_unseen_types(args.data, sentences, tagger.vocabs)
         report, predicted = tagger.evaluate(sentences)
         if args.output:
             rows = [[[token, gold, guess] for token, gold, guess in zip(s.tokens, s.tags, tags)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.metrics import Counts
 from ner_rnn.model.tagger import TaggerNetwork
 from ner_rnn.runtime import resolve_device
+
+log = logging.getLogger(__name__)
 
 
 class Tagger:
@@ -110,6 +114,21 @@ class Tagger:
         for sentence, tags in zip(sentences, predicted):
             counts.add(sentence.tags, tags, scheme)
         return counts.report(), predicted
+
+
+def warn_unseen_types(path: str | Path, sentences: Sequence[Sentence],
+                      vocabs: Vocabularies) -> None:
+    """Entity types absent from training can never be predicted; say so once, with counts.
+
+    They stay in the gold data and are scored as misses (recall falls), as conlleval would.
+    """
+    known = {label[2:] for label in vocabs.labels.items if label != "O"}
+    unseen = Counter(tag[2:] for sentence in sentences for tag in sentence.tags
+                     if tag != "O" and tag[2:] not in known)
+    if unseen:
+        found = ", ".join(f"{type_} ({n} tokens)" for type_, n in sorted(unseen.items()))
+        log.warning("warning: %s: entity types never seen in training, scored as misses: %s",
+                    path, found)
 
 
 def _result(text: str, line: list[tuple[str, int, int]], entity_spans: list[Span],

@@ -12,7 +12,6 @@ import logging
 import math
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, NerError
 from ner_rnn.model.tagger import TaggerNetwork
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
-from ner_rnn.tagging import Tagger
+from ner_rnn.tagging import Tagger, warn_unseen_types
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,8 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     vocabs = Vocabularies.build((s.tokens for s in corpora.train), train_tags, word.min_freq,
                                 word.lowercase, word.normalize_digits)
     for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
-        _warn_unseen_labels(path, sentences, vocabs)
+        if sentences is not None:
+            warn_unseen_types(path, sentences, vocabs)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
                             len(vocabs.labels)).to(device)
     optimizer = build_optimizer(network, config.train)
@@ -236,20 +236,6 @@ def _read_corpora(config: Config) -> Corpora:
 
     return Corpora(read_conll(config.data.train, config.data.tag_column),
                    optional(config.data.dev), optional(config.data.test))
-
-
-def _warn_unseen_labels(path: str | None, sentences: list[Sentence] | None,
-                        vocabs: Vocabularies) -> None:
-    """Types absent from training can never be predicted: they are scored as misses."""
-    if sentences is None:
-        return
-    known = {label[2:] for label in vocabs.labels.items if label != "O"}
-    unseen = Counter(tag[2:] for sentence in sentences for tag in sentence.tags
-                     if tag != "O" and tag[2:] not in known)
-    if unseen:
-        found = ", ".join(f"{type_} ({n} tokens)" for type_, n in sorted(unseen.items()))
-        log.warning("%s: entity types never seen in training, scored as misses: %s",
-                    path, found)
 
 
 def _summary(report: dict) -> dict:

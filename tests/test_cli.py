@@ -113,3 +113,27 @@ def test_malformed_training_line(write, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and f"error: {bad}:2: expected a tag" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_non_ascii_offsets_slice_back_to_entities(model):
+    texts = ["Zoë Ångström visited Zürich and 東京 😀 with Jose\u0301 Mu\u0308ller .",
+             "Ça va ? Bjørk sang in Reykjavík ."]
+    for text, result in zip(texts, Tagger.load(model).tag(texts)):
+        assert len(result["tokens"]) == len(result["tags"])
+        for entity in result["entities"]:
+            assert text[entity["char_start"]:entity["char_end"]] == entity["text"]
+    assert "Jose\u0301" in Tagger.load(model).tag(texts)[0]["tokens"]  # accent kept on word
+
+
+def test_a_3000_token_sentence_is_tagged_whole(model, tmp_path, capsys):
+    line = " ".join(["Maria Lopez flew to Paris ."] * 500)  # 3,000 tokens
+    (tmp_path / "long.txt").write_text(line + "\n", encoding="utf-8")
+    assert main(["tag", "--model", str(model), "--input", str(tmp_path / "long.txt")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["tokens"]) == len(result["tags"]) == 3000
+
+
+def test_tab_separated_crlf_bom_corpus_evaluates(model, write, capsys):
+    text = "\ufeffParis\tB-LOC\r\nis\tO\r\n\r\nMaria\tB-PER\r\nLopez\tI-PER\r\n"
+    assert main(["evaluate", "--model", str(model), "--data", str(write("t.conll", text))]) == 0
+    assert capsys.readouterr().out.startswith("processed 4 tokens with 2 phrases")
