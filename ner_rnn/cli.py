@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="split input lines on whitespace only")
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
+    tag.add_argument("--nbest", type=int, default=1, metavar="K",
+                     help="also give the K best tag sequences with their probabilities (json)")
+    tag.add_argument("--confidence", action="store_true",
+                     help="give each entity's probability (json)")
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
@@ -123,6 +127,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn.tagging import Tagger
 
+    if args.nbest < 1:
+        raise NerError(f"--nbest: expected a number >= 1, got {args.nbest}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     tagger = Tagger.load(args.model, args.device, args.implementation)
@@ -150,7 +156,7 @@ def _tag_stream(tagger, lines: Iterator[str], args: argparse.Namespace, pretoken
                 out) -> None:
     """Tag `lines` chunk by chunk, writing results in input order as they are ready."""
     while chunk := list(islice(lines, TAG_CHUNK_LINES)):
-        for result in tagger.tag(chunk, pretokenized, args.scheme):
+        for result in tagger.tag(chunk, pretokenized, args.scheme, args.nbest, args.confidence):
             out.write(format_result(result, args.format))
 
 

@@ -75,7 +75,8 @@ class EncoderConfig:
 
 @dataclass
 class HeadConfig:
-    type: str = _key("softmax", choices=("softmax",))  # per-token classifier
+    type: str = _key("softmax", choices=("softmax", "crf"))  # per-token softmax or linear CRF
+    constrain: bool = True  # forbid transitions the tag scheme does not allow, when decoding
 
 
 @dataclass

@@ -123,7 +123,7 @@ def load_model(directory: str | Path, implementation: str | None = None
         state = convert_encoder(state, encoder.type, implementation)
         encoder = replace(encoder, implementation=implementation)
         config = replace(config, model=replace(config.model, encoder=encoder))
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars), len(vocabs.labels))
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars), vocabs.labels.items)
     _check_weights(directory / WEIGHTS, state, network)
     network.load_state_dict(state)
     network.eval()

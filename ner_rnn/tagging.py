@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from ner_rnn.config import Config
-from ner_rnn.data.batching import Encoded, bucket_batches, collate, encode
+from ner_rnn.data.batching import Batch, Encoded, bucket_batches, collate, encode
 from ner_rnn.data.conll import Sentence
-from ner_rnn.data.schemes import Span, convert, detect_scheme, spans
+from ner_rnn.data.schemes import convert, detect_scheme, spans
 from ner_rnn.data.tokenize import split_whitespace, tokenize
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.metrics import Counts
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.decoding import NEG_INF, kbest, log_partition, marginals, span_log_probability
+from ner_rnn.model.tagger import TaggerNetwork, best_paths
 from ner_rnn.runtime import resolve_device
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Decoded:
+    """One sentence's decoding, tags in the model's scheme."""
+
+    tags: list[str]
+    alternatives: list[tuple[list[str], float]] = field(default_factory=list)  # k-best
+    confidence: dict | None = None  # entity span -> probability
 
 
 class Tagger:
@@ -67,40 +79,94 @@ class Tagger:
         return encode(self.vocabs, tokens, tags, char.max_length if char.type else None)
 
     def _predict_model_tags(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        return [decoded.tags for decoded in self._decode(sentences)]
+
+    def _decode(self, sentences: Sequence[Sequence[str]], nbest: int = 1,
+                confidence: bool = False) -> list[Decoded]:
+        """Decode in length-sorted batches; results in input order, empty ones for empty
+        sentences. Tags are in the model's scheme."""
         encoded = [self.encode(list(tokens)) for tokens in sentences]
         lengths = [len(tokens) for tokens in sentences]
-        results: list[list[str]] = [[] for _ in sentences]
-        real = [i for i, n in enumerate(lengths) if n > 0]  # empty sentences get no tags
-        labels = self.vocabs.labels.items
+        results = [Decoded([]) for _ in sentences]
+        real = [i for i, n in enumerate(lengths) if n > 0]
         was_training = self.network.training
         self.network.eval()
         with torch.inference_mode():
-            for rows in bucket_batches([lengths[i] for i in real], self.config.train.eval_batch_size):
+            for rows in bucket_batches([lengths[i] for i in real],
+                                       self.config.train.eval_batch_size):
                 indices = [real[r] for r in rows]
                 batch = collate(encoded, indices).to(self.device)
-                for index, ids in zip(indices, self.network.decode(batch)):
-                    results[index] = [labels[i] for i in ids]
+                for index, decoded in zip(indices, self._decode_batch(batch, nbest, confidence)):
+                    results[index] = decoded
         self.network.train(was_training)
         return results
 
-    def tag(self, texts: Sequence[str], pretokenized: bool = False,
-            scheme: str | None = None) -> list[dict]:
+    def _decode_batch(self, batch: Batch, nbest: int, confidence: bool) -> list[Decoded]:
+        p = self.network.potentials(batch)
+        labels, scheme = self.vocabs.labels.items, self.config.model.scheme
+        best = best_paths(self.network.head, p, batch)
+        decoded = [Decoded([labels[i] for i in ids]) for ids in best]
+        if nbest > 1:
+            paths, scores = kbest(p, batch.mask, nbest)  # (batch, k, time), (batch, k)
+            log_z = log_partition(p, batch.mask)  # (batch,)
+            for row, item in enumerate(decoded):
+                length = batch.lengths[row].item()
+                item.alternatives = [
+                    ([labels[i] for i in path[:length]], math.exp(score - log_z[row].item()))
+                    for path, score in zip(paths[row].tolist(), scores[row].tolist())
+                    if score > NEG_INF / 2]  # lower: a forbidden transition or no such path
+        if confidence:
+            alpha, beta, log_z = marginals(p, batch.mask, batch.lengths)
+            for row, (item, ids) in enumerate(zip(decoded, best)):
+                item.confidence = {
+                    span: math.exp(span_log_probability(p, alpha, beta, log_z, row, span[0],
+                                                        span[1], ids[span[0]:span[1]]))
+                    for span in spans(item.tags, scheme)}
+        return decoded
+
+    def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
+            nbest: int = 1, confidence: bool = False) -> list[dict]:
         """Tokenise and tag raw lines; one result per line, in input order.
 
         Each result is `{"tokens", "tags", "entities"}`; an entity is `{"text", "type",
         "start", "end", "char_start", "char_end"}` with token indices and character
         offsets into the line, ends exclusive. An empty line gives an empty result.
+        `confidence=True` adds each entity's probability (its span tagged exactly so,
+        from forward-backward); `nbest=K` adds `"nbest"`: up to K `{"tags", "entities",
+        "probability"}`, best first.
         """
+        if nbest < 1:
+            raise ValueError(f"nbest must be at least 1, got {nbest}")
         split = split_whitespace if pretokenized else tokenize
         tokenised = [split(text) for text in texts]
-        tokens = [[token for token, _, _ in line] for line in tokenised]
-        model_tags = self._predict_model_tags(tokens)
-        target = scheme or self.scheme
-        return [
-            _result(text, line, spans(tags, self.config.model.scheme),
-                    convert(tags, self.config.model.scheme, target))
-            for text, line, tags in zip(texts, tokenised, model_tags)
-        ]
+        decoded = self._decode([[token for token, _, _ in line] for line in tokenised],
+                               nbest, confidence)
+        results = []
+        for text, line, item in zip(texts, tokenised, decoded):
+            result = self._result(text, line, item.tags, scheme, item.confidence)
+            if nbest > 1:
+                result["nbest"] = [
+                    {**self._result(text, line, tags, scheme), "probability": probability}
+                    for tags, probability in item.alternatives]
+            results.append(result)
+        return results
+
+    def _result(self, text: str, line: list[tuple[str, int, int]], model_tags: list[str],
+                scheme: str | None, confidence: dict | None = None) -> dict:
+        """One tagging result: tokens, tags in `scheme`, entities with offsets."""
+        model_scheme = self.config.model.scheme
+        entities = []
+        for span in spans(model_tags, model_scheme):
+            start, end, type_ = span
+            char_start, char_end = line[start][1], line[end - 1][2]
+            entity = {"text": text[char_start:char_end], "type": type_, "start": start,
+                      "end": end, "char_start": char_start, "char_end": char_end}
+            if confidence is not None:
+                entity["confidence"] = confidence[span]
+            entities.append(entity)
+        return {"tokens": [token for token, _, _ in line],
+                "tags": convert(model_tags, model_scheme, scheme or self.scheme),
+                "entities": entities}
 
     def evaluate(self, sentences: Sequence[Sentence], scheme: str | None = None
                  ) -> tuple[dict, list[list[str]]]:
@@ -129,13 +195,3 @@ def warn_unseen_types(path: str | Path, sentences: Sequence[Sentence],
         found = ", ".join(f"{type_} ({n} tokens)" for type_, n in sorted(unseen.items()))
         log.warning("warning: %s: entity types never seen in training, scored as misses: %s",
                     path, found)
-
-
-def _result(text: str, line: list[tuple[str, int, int]], entity_spans: list[Span],
-            tags: list[str]) -> dict:
-    entities = []
-    for start, end, type_ in entity_spans:
-        char_start, char_end = line[start][1], line[end - 1][2]
-        entities.append({"text": text[char_start:char_end], "type": type_, "start": start,
-                         "end": end, "char_start": char_start, "char_end": char_end})
-    return {"tokens": [token for token, _, _ in line], "tags": tags, "entities": entities}

@@ -75,7 +75,7 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
         if sentences is not None:
             warn_unseen_types(path, sentences, vocabs)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            len(vocabs.labels)).to(device)
+                            vocabs.labels.items).to(device)
     optimizer = build_optimizer(network, config.train)
     directory = model_dir.prepare_directory(output_dir or config.output_dir)
     model_dir.save_description(directory, config, vocabs)

@@ -110,7 +110,7 @@ def test_tagger_weights_convert_both_ways(kind):
         config = load_config(None, [f"model.encoder.type={kind}", "model.encoder.num_layers=2",
                                     f"model.encoder.implementation={implementation}",
                                     "model.encoder.hidden_size=6", "model.embeddings.word.dim=5"])
-        return TaggerNetwork(config.model, num_words=10, num_chars=8, num_tags=3).eval()
+        return TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"]).eval()
 
     fused, native = build("torch"), build("native")
     native.load_state_dict(convert_encoder(fused.state_dict(), kind, "native"))

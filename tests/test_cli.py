@@ -137,3 +137,16 @@ def test_tab_separated_crlf_bom_corpus_evaluates(model, write, capsys):
     text = "\ufeffParis\tB-LOC\r\nis\tO\r\n\r\nMaria\tB-PER\r\nLopez\tI-PER\r\n"
     assert main(["evaluate", "--model", str(model), "--data", str(write("t.conll", text))]) == 0
     assert capsys.readouterr().out.startswith("processed 4 tokens with 2 phrases")
+
+
+def test_nbest_and_confidence(model, capsys):
+    assert main(["tag", "--model", str(model), "--nbest", "3", "--confidence",
+                 "Maria Lopez flew from Paris to Tokyo ."]) == 0
+    result = json.loads(capsys.readouterr().out)
+    best, *others = result["nbest"]
+    assert best["tags"] == result["tags"] and len(others) == 2
+    probabilities = [path["probability"] for path in result["nbest"]]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0001
+    assert result["entities"] and all(0 < e["confidence"] <= 1 for e in result["entities"])
+    assert main(["tag", "--model", str(model), "--nbest", "0", "x"]) == 2
+    assert "error: --nbest: expected a number >= 1, got 0" in capsys.readouterr().err

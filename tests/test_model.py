@@ -9,8 +9,9 @@ from ner_rnn.model.cells import reverse_within_lengths
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.tagger import TaggerNetwork
 
-ENCODERS = [(kind, layers, bidirectional) for kind in ("rnn", "gru", "lstm")
+ENCODERS = [(kind, layers, bidirectional, "softmax") for kind in ("rnn", "gru", "lstm")
             for layers in (1, 2) for bidirectional in (True, False)]
+ENCODERS += [("lstm", 2, True, "crf"), ("gru", 1, False, "crf")]
 WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 3, 3]]
 TAGS = [[0, 1, 2, 0, 1], [1, 1], [2, 0, 2]]
 CHARS = [[[3, 4, 5], [2, 0, 0], [6, 6, 0], [2, 3, 0], [4, 0, 0]], [[5, 5], [2, 0]],
@@ -19,14 +20,15 @@ SENTENCES = [Encoded(np.array(w), np.array([3] * len(w)), np.array(c), np.array(
              for w, c, t in zip(WORDS, CHARS, TAGS)]
 
 
-def network(kind="lstm", layers=1, bidirectional=True) -> TaggerNetwork:
+def network(kind="lstm", layers=1, bidirectional=True, head="softmax") -> TaggerNetwork:
     config = load_config(None, [f"model.encoder.type={kind}", f"model.encoder.num_layers={layers}",
+                                f"model.head.type={head}",
                                 f"model.encoder.bidirectional={bidirectional}",
                                 "model.encoder.hidden_size=6", "model.embeddings.word.dim=5",
                                 "model.encoder.dropout=0.2", "model.embeddings.char.type=cnn",
                                 "model.embeddings.char.dim=4", "model.embeddings.char.filters=3",
                                 "model.embeddings.casing_dim=2"])
-    return TaggerNetwork(config.model, num_words=10, num_chars=8, num_tags=3)
+    return TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"])
 
 
 def test_reverse_within_lengths_keeps_padding_in_place():
@@ -34,9 +36,9 @@ def test_reverse_within_lengths_keeps_padding_in_place():
     assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3]]
 
 
-@pytest.mark.parametrize("kind, layers, bidirectional", ENCODERS)
-def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional):
-    net = network(kind, layers, bidirectional)
+@pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
+def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional, head):
+    net = network(kind, layers, bidirectional, head)
     batch = collate(SENTENCES, [0, 1, 2])
     features = net.features(batch)
     assert features.shape == (3, 5, 6 * (2 if bidirectional else 1))
@@ -46,9 +48,9 @@ def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional)
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
-@pytest.mark.parametrize("kind, layers, bidirectional", ENCODERS)
-def test_padding_never_changes_a_sentence(kind, layers, bidirectional):
-    net = network(kind, layers, bidirectional).eval()
+@pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
+def test_padding_never_changes_a_sentence(kind, layers, bidirectional, head):
+    net = network(kind, layers, bidirectional, head).eval()
     together = net.features(collate(SENTENCES, [0, 1, 2]))
     for row, index in enumerate([0, 1, 2]):
         alone = net.features(collate(SENTENCES, [index]))

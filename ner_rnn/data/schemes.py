@@ -115,3 +115,29 @@ def detect_scheme(sentences_tags: Sequence[Sequence[str]]) -> str:
                 iob1 = True
             prev_type = type_
     return "iob1" if iob1 else "iob2"
+
+
+def allowed_transitions(labels: Sequence[str], scheme: str
+                        ) -> tuple[list[list[bool]], list[bool], list[bool]]:
+    """Which tag may follow which in `scheme`: (allowed[from][to], may_start, may_end).
+
+    IOB2: `I-X` only after `B-X` or `I-X`. BIOES: `I-X`/`E-X` only after `B-X`/`I-X`, and
+    `B-`, `S-`, `O` only after `O`, `E-`, `S-`. IOB1: `B-X` only right after an `X`.
+    """
+    parsed = [split_tag(label) for label in labels]
+
+    def may_follow(prev: tuple[str, str] | None, tag: tuple[str, str]) -> bool:
+        prefix, type_ = tag
+        inside = prev is not None and prev[0] in "BI" and prev[1] == type_
+        if scheme == "iob2":
+            return prefix != "I" or inside
+        if scheme == "iob1":
+            return prefix != "B" or (prev is not None and prev[1] == type_)
+        if prefix in "IE":
+            return inside
+        return prev is None or prev[0] in "OES"
+
+    allowed = [[may_follow(a, b) for b in parsed] for a in parsed]
+    may_start = [may_follow(None, b) for b in parsed]
+    may_end = [scheme != "bioes" or prefix in "OES" for prefix, _ in parsed]
+    return allowed, may_start, may_end

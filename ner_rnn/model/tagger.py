@@ -7,20 +7,25 @@ from torch import nn
 
 from ner_rnn.config import ModelConfig
 from ner_rnn.data.batching import Batch
+from ner_rnn.model.decoding import Potentials, viterbi
 from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
-from ner_rnn.model.heads import build_head
+from ner_rnn.model.heads import CRFHead, build_head
 
 
 class TaggerNetwork(nn.Module):
-    """Scores every tag for every token of a batch; built from the model config alone."""
+    """Scores every tag for every token of a batch; built from the model config alone.
 
-    def __init__(self, config: ModelConfig, num_words: int, num_chars: int, num_tags: int):
+    `labels` are the tag strings of `config.scheme`, in id order.
+    """
+
+    def __init__(self, config: ModelConfig, num_words: int, num_chars: int, labels: list[str]):
         super().__init__()
         self.embedder = Embedder(config.embeddings, num_words, num_chars)
         self.encoder = RecurrentEncoder(config.encoder, self.embedder.output_size)
         self.feature_dropout = nn.Dropout(config.dropout)
-        self.head = build_head(config.head.type, self.encoder.output_size, num_tags)
+        self.head = build_head(config.head.type, self.encoder.output_size, labels,
+                               config.scheme, config.head.constrain)
 
     def features(self, batch: Batch) -> torch.Tensor:
         """Encoder features: float (batch, time, encoder output), zero on padding."""
@@ -32,7 +37,22 @@ class TaggerNetwork(nn.Module):
         """Scalar training loss of a tagged batch."""
         return self.head.loss(self.features(batch), batch.tags, batch.mask)
 
+    def potentials(self, batch: Batch) -> Potentials:
+        return self.head.potentials(self.features(batch))
+
     def decode(self, batch: Batch) -> list[list[int]]:
         """Best tag ids per sentence, each trimmed to its length."""
-        best = self.head.decode(self.features(batch), batch.mask).tolist()  # (batch, time)
-        return [row[:length] for row, length in zip(best, batch.lengths.tolist())]
+        return best_paths(self.head, self.potentials(batch), batch)
+
+
+def best_paths(head: nn.Module, p: Potentials, batch: Batch) -> list[list[int]]:
+    """Viterbi where transitions matter; an unconstrained softmax takes each token's best."""
+    if head.constrained or isinstance(head, CRFHead):
+        best = viterbi(p, batch.mask)[0]  # (batch, time)
+    else:
+        best = p.emissions.argmax(dim=-1)  # (batch, time)
+    return _trim(best.tolist(), batch.lengths.tolist())
+
+
+def _trim(rows: list[list[int]], lengths: list[int]) -> list[list[int]]:
+    return [row[:length] for row, length in zip(rows, lengths)]
