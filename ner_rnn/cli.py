@@ -64,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
+    bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
+    bench.add_argument("--config", required=True, help="YAML config file")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (repeatable)")
+    bench.add_argument("--train", required=True, help="CoNLL corpus for training throughput")
+    bench.add_argument("--tag", help="CoNLL corpus whose sentences are tagged as raw lines")
+    bench.add_argument("--scale", type=int, default=1,
+                       help="repeat the training corpus this many times")
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -71,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     try:
-        return {"train": run_train, "evaluate": run_evaluate, "tag": run_tag}[args.command](args)
+        commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
+                    "benchmark": run_benchmark}
+        return commands[args.command](args)
     except Interrupted as error:
         print(f"error: {error}", file=sys.stderr)
         return 130
@@ -99,6 +110,14 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
     print(json.dumps(summary))
+    return 0
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    from ner_rnn.benchmark import format_table, run
+
+    result = run(load_config(args.config, args.set), args.train, args.tag, args.scale)
+    print(json.dumps(result) if args.json else format_table(result))
     return 0
 
 

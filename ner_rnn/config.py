@@ -85,6 +85,7 @@ class ModelConfig:
     embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # on encoder outputs, before the head
+    locked_dropout: bool = False  # one dropout mask per sentence, shared by all time steps
     head: HeadConfig = field(default_factory=HeadConfig)
 
 

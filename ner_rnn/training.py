@@ -27,6 +27,7 @@ from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, NerError
 from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.optim import Optimizer, clip_gradients
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.tagging import Tagger, warn_unseen_types
 
@@ -76,7 +77,7 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
             warn_unseen_types(path, sentences, vocabs)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
                             vocabs.labels.items).to(device)
-    optimizer = build_optimizer(network, config.train)
+    optimizer = Optimizer(network, config.train)
     directory = model_dir.prepare_directory(output_dir or config.output_dir)
     model_dir.save_description(directory, config, vocabs)
     log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s",
@@ -92,7 +93,7 @@ def resume(directory: str | Path) -> dict:
     set_threads(config.threads)
     device = resolve_device(config.device)
     network.to(device)
-    optimizer = build_optimizer(network, config.train)
+    optimizer = Optimizer(network, config.train)
     checkpoint = model_dir.load_checkpoint(directory)
     network.load_state_dict(checkpoint["network"])
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -107,7 +108,7 @@ def resume(directory: str | Path) -> dict:
 
 
 def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
-         optimizer: torch.optim.Optimizer, corpora: Corpora, rng: np.random.Generator,
+         optimizer: Optimizer, corpora: Corpora, rng: np.random.Generator,
          progress: Progress, directory: Path) -> dict:
     """Epochs from `progress.epoch + 1` on, then the final summary."""
     device = next(network.parameters()).device
@@ -136,7 +137,7 @@ def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
     return summary
 
 
-def _epochs(config: Config, tagger: Tagger, optimizer: torch.optim.Optimizer,
+def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
             corpora: Corpora, encoded: list[Encoded], rng: np.random.Generator,
             progress: Progress, directory: Path) -> None:
     """Train, score and save epoch after epoch until the budget or patience runs out."""
@@ -150,7 +151,7 @@ def _epochs(config: Config, tagger: Tagger, optimizer: torch.optim.Optimizer,
             group["lr"] = lr
         batches = bucket_batches(lengths, config.train.batch_size, rng)
         started = time.perf_counter()
-        stats = _train_epoch(network, optimizer, config.train, encoded, batches, device,
+        stats = train_epoch(network, optimizer, config.train, encoded, batches, device,
                              epoch, f"epoch {epoch}/{config.train.epochs}")
         seconds = time.perf_counter() - started
         record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
@@ -171,28 +172,17 @@ def _epochs(config: Config, tagger: Tagger, optimizer: torch.optim.Optimizer,
         _log_epoch(record, improved and corpora.dev is not None)
 
 
-def build_optimizer(network: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = network.parameters()
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def _train_epoch(network: TaggerNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig,
+def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfig,
                  encoded: list[Encoded], batches: list[list[int]], device: torch.device,
                  epoch: int, description: str) -> dict:
     """One pass over the batches; returns mean loss and gradient norms (before clipping)."""
     network.train()
-    max_norm = config.clip_grad_norm if config.clip_grad_norm is not None else math.inf
     total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
     with tqdm(total=len(encoded), desc=description, unit="sent", leave=False,
               disable=None) as bar:
         for number, indices in enumerate(batches, start=1):
             batch = collate(encoded, indices).to(device)
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss = network.loss(batch)
             value = loss.item()
             if not math.isfinite(value):
@@ -200,7 +190,7 @@ def _train_epoch(network: TaggerNetwork, optimizer: torch.optim.Optimizer, confi
                                f"{number}; the best model so far is kept; lower train.lr or "
                                "set train.clip_grad_norm")
             loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(network.parameters(), max_norm).item()
+            norm = clip_gradients(network.parameters(), config.clip_grad_norm)
             optimizer.step()
             total_loss += value
             total_norm += norm
@@ -212,7 +202,7 @@ def _train_epoch(network: TaggerNetwork, optimizer: torch.optim.Optimizer, confi
             "grad_norm_max": largest_norm}
 
 
-def _checkpoint(network: TaggerNetwork, optimizer: torch.optim.Optimizer,
+def _checkpoint(network: TaggerNetwork, optimizer: Optimizer,
                 rng: np.random.Generator, progress: Progress) -> dict:
     """Everything `resume` needs, as tensors and plain Python values (no objects)."""
     return {

@@ -37,7 +37,7 @@ def uninterrupted(tmp_path_factory):
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, uninterrupted):
-    real_epoch = training._train_epoch
+    real_epoch = training.train_epoch
     calls = []
 
     def interrupt_in_epoch_3(*args, **kwargs):
@@ -46,12 +46,12 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, monkeypatch,
             raise KeyboardInterrupt
         return real_epoch(*args, **kwargs)
 
-    monkeypatch.setattr(training, "_train_epoch", interrupt_in_epoch_3)
+    monkeypatch.setattr(training, "train_epoch", interrupt_in_epoch_3)
     with pytest.raises(Interrupted, match="checkpoint after epoch 2; continue with: "
                                           "ner-rnn train --resume"):
         train(load_config(None, CONFIG), tmp_path / "m")
     assert len(metrics(tmp_path / "m")) == 2
-    monkeypatch.setattr(training, "_train_epoch", real_epoch)
+    monkeypatch.setattr(training, "train_epoch", real_epoch)
     resume(tmp_path / "m")
     assert without_timing(metrics(tmp_path / "m")) == without_timing(metrics(uninterrupted))
     weights = torch.load(tmp_path / "m" / "weights.pt", weights_only=True)

@@ -9,13 +9,14 @@ from ner_rnn.training import train
 from tests.conftest import SAMPLE
 
 FAST = ["model.embeddings.word.dim=24", "model.encoder.hidden_size=24", "train.batch_size=8",
+        "model.dropout=0.2", "model.embeddings.dropout=0.2",
         "train.lr=0.01", f"data.train={SAMPLE / 'train.conll'}",
         f"data.dev={SAMPLE / 'dev.conll'}", f"data.test={SAMPLE / 'test.conll'}"]
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
 def test_a_tiny_run_learns(tmp_path, kind):
-    config = load_config(None, FAST + ["train.epochs=6", f"model.encoder.type={kind}"])
+    config = load_config(None, FAST + ["train.epochs=8", f"model.encoder.type={kind}"])
     summary = train(config, tmp_path / "model")
     lines = (tmp_path / "model" / "metrics.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]

@@ -217,10 +217,11 @@ class Stack(nn.Module):
     """
 
     def __init__(self, make_layer, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0):
+                 bidirectional: bool = False, dropout: float | nn.Module = 0.0):
         super().__init__()
         directions = 2 if bidirectional else 1
-        self.dropout = nn.Dropout(dropout)
+        # between layers: a probability, as in torch, or a dropout module of the caller's
+        self.dropout = dropout if isinstance(dropout, nn.Module) else nn.Dropout(dropout)
         self.layers = nn.ModuleList(
             nn.ModuleList(make_layer(input_size if i == 0 else hidden_size * directions,
                                      hidden_size) for _ in range(directions))

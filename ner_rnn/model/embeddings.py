@@ -3,43 +3,54 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ner_rnn.config import CharConfig, EmbeddingsConfig
 from ner_rnn.data.batching import Batch
 from ner_rnn.data.vocab import CASINGS
-
-NEG_INF = float("-inf")
+from ner_rnn.model.decoding import NEG_INF
+from ner_rnn.model.dropout import SequenceDropout
 
 
 class CharCNN(nn.Module):
-    """Characters -> convolution -> max over the word (Ma & Hovy, 2016)."""
+    """Characters -> convolution -> max over the word (Ma & Hovy, 2016).
+
+    The convolution is one matrix product over sliding windows of `width` characters
+    (zero-padded at both ends): the same function as `nn.Conv1d`, faster on CPU for
+    these small shapes.
+    """
 
     def __init__(self, config: CharConfig, num_chars: int):
         super().__init__()
+        self.width = config.width
         self.embedding = nn.Embedding(num_chars, config.dim, padding_idx=0)
-        # zero padding of width // 2 keeps one output per character
-        self.conv = nn.Conv1d(config.dim, config.filters, config.width, padding=config.width // 2)
+        self.window = nn.Linear(config.width * config.dim, config.filters)
         self.output_size = config.filters
 
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
         """chars: long (words, chars), 0-padded -> float (words, filters)."""
-        x = self.embedding(chars).transpose(1, 2)  # (words, dim, chars)
-        h = self.conv(x)[:, :, : chars.size(1)]  # (words, filters, chars)
-        h = h.masked_fill((chars == 0).unsqueeze(1), NEG_INF)  # padding never wins the max
-        return h.max(dim=2).values  # (words, filters)
+        x = self.embedding(chars)  # (words, chars, dim)
+        left = (self.width - 1) // 2
+        x = F.pad(x, (0, 0, left, self.width - 1 - left))  # (words, chars + width - 1, dim)
+        windows = x.unfold(1, self.width, 1).transpose(2, 3)  # (words, chars, width, dim)
+        h = self.window(windows.reshape(*chars.shape, -1))  # (words, chars, filters)
+        h = h.masked_fill((chars == 0).unsqueeze(2), NEG_INF)  # padding never wins the max
+        return h.max(dim=1).values  # (words, filters)
 
 
 class Embedder(nn.Module):
     """Concatenates word, character and casing features of every token, then dropout."""
 
-    def __init__(self, config: EmbeddingsConfig, num_words: int, num_chars: int):
+    def __init__(self, config: EmbeddingsConfig, num_words: int, num_chars: int,
+                 locked_dropout: bool = False):
         super().__init__()
-        self.words = nn.Embedding(num_words, config.word.dim, padding_idx=0)
+        # sparse: each step updates only the rows of the words in the batch
+        self.words = nn.Embedding(num_words, config.word.dim, padding_idx=0, sparse=True)
         self.chars = CharCNN(config.char, num_chars) if config.char.type == "cnn" else None
         self.casing = (nn.Embedding(len(CASINGS), config.casing_dim, padding_idx=0)
                        if config.casing_dim else None)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = SequenceDropout(config.dropout, locked_dropout)
         self.output_size = (config.word.dim + (self.chars.output_size if self.chars else 0)
                             + (config.casing_dim or 0))
 

@@ -15,6 +15,7 @@ from torch import nn
 
 from ner_rnn.config import EncoderConfig
 from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, step_mask
+from ner_rnn.model.dropout import SequenceDropout
 
 
 class FusedLayer(nn.Module):
@@ -54,11 +55,12 @@ def layer_factory(config: EncoderConfig):
 class RecurrentEncoder(nn.Module):
     """A stack of (bi)directional recurrent layers with dropout between layers."""
 
-    def __init__(self, config: EncoderConfig, input_size: int):
+    def __init__(self, config: EncoderConfig, input_size: int, locked_dropout: bool = False):
         super().__init__()
         self.output_size = config.hidden_size * (2 if config.bidirectional else 1)
         self.stack = Stack(layer_factory(config), input_size, config.hidden_size,
-                           config.num_layers, config.bidirectional, config.dropout)
+                           config.num_layers, config.bidirectional,
+                           SequenceDropout(config.dropout, locked_dropout))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x: float (batch, time, input); mask: bool (batch, time); lengths: long (batch,).

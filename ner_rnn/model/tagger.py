@@ -8,6 +8,7 @@ from torch import nn
 from ner_rnn.config import ModelConfig
 from ner_rnn.data.batching import Batch
 from ner_rnn.model.decoding import Potentials, viterbi
+from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.heads import CRFHead, build_head
@@ -21,9 +22,10 @@ class TaggerNetwork(nn.Module):
 
     def __init__(self, config: ModelConfig, num_words: int, num_chars: int, labels: list[str]):
         super().__init__()
-        self.embedder = Embedder(config.embeddings, num_words, num_chars)
-        self.encoder = RecurrentEncoder(config.encoder, self.embedder.output_size)
-        self.feature_dropout = nn.Dropout(config.dropout)
+        self.embedder = Embedder(config.embeddings, num_words, num_chars, config.locked_dropout)
+        self.encoder = RecurrentEncoder(config.encoder, self.embedder.output_size,
+                                        config.locked_dropout)
+        self.feature_dropout = SequenceDropout(config.dropout, config.locked_dropout)
         self.head = build_head(config.head.type, self.encoder.output_size, labels,
                                config.scheme, config.head.constrain)
 

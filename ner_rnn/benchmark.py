@@ -1,0 +1,167 @@
+"""Throughput of training and tagging, side by side with the bare torch kernel bound.
+
+All figures come from one process and one run, after warm-up, on the same batches:
+  train: the real training loop (collation, forward, backward, clipping, optimiser step)
+         vs. the bound: embedding + exact padded BiLSTM + linear + cross-entropy + step;
+  tag:   raw lines -> tokenise -> model -> JSON lines (end to end), the model part alone
+         (decoding pre-built batches), and the bound's forward pass + argmax.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from ner_rnn.config import Config
+from ner_rnn.data.batching import bucket_batches, collate
+from ner_rnn.data.conll import read_conll
+from ner_rnn.data.schemes import convert, detect_scheme
+from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.formats import format_result
+from ner_rnn.model.cells import gather_steps, reverse_within_lengths
+from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.optim import Optimizer
+from ner_rnn.runtime import resolve_device, seed_everything, set_threads
+from ner_rnn.tagging import Tagger
+from ner_rnn.training import train_epoch
+
+
+class BareBiLSTM(nn.Module):
+    """The bound: embedding + exact padded BiLSTM + linear, nothing else."""
+
+    def __init__(self, num_words: int, input_size: int, hidden_size: int, num_tags: int):
+        super().__init__()
+        self.embedding = nn.Embedding(num_words, input_size, padding_idx=0)
+        self.forward_lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.backward_lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.output = nn.Linear(2 * hidden_size, num_tags)
+
+    def forward(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        x = self.embedding(words)  # (batch, time, input)
+        index = reverse_within_lengths(lengths, words.size(1))  # (batch, time)
+        backward = gather_steps(self.backward_lstm(gather_steps(x, index))[0], index)
+        return self.output(torch.cat([self.forward_lstm(x)[0], backward], dim=-1))
+
+
+def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1) -> dict:
+    """Measure everything; `scale` repeats the training corpus (to check linear cost)."""
+    set_threads(config.threads)
+    device = resolve_device(config.device)
+    rng = seed_everything(config.seed)
+    sentences = read_conll(train_file, config.data.tag_column) * scale
+    scheme = detect_scheme([s.tags for s in sentences])
+    config = replace(config, data=replace(config.data, scheme=scheme))
+    tags = [convert(s.tags, scheme, config.model.scheme) for s in sentences]
+    word = config.model.embeddings.word
+    vocabs = Vocabularies.build((s.tokens for s in sentences), tags, word.min_freq,
+                                word.lowercase, word.normalize_digits)
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
+                            vocabs.labels.items).to(device)
+    tagger = Tagger(config, vocabs, network, device)
+    encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
+    batches = bucket_batches([len(s.tokens) for s in sentences], config.train.batch_size, rng)
+    tokens = sum(len(s.tokens) for s in sentences)
+    optimizer = Optimizer(network, config.train)
+
+    def train_pass(chosen: list[list[int]]) -> None:
+        train_epoch(network, optimizer, config.train, encoded, chosen, device, 0, "benchmark")
+
+    bare = BareBiLSTM(len(vocabs.words), network.embedder.output_size,
+                      config.model.encoder.hidden_size, len(vocabs.labels)).to(device)
+    bare_optimizer = torch.optim.SGD(bare.parameters(), lr=config.train.lr)
+    prebuilt = [collate(encoded, b).to(device) for b in batches]
+
+    def bare_pass(chosen: list) -> None:
+        bare.train()
+        for batch in chosen:
+            bare_optimizer.zero_grad(set_to_none=True)
+            scores = bare(batch.words, batch.lengths)  # (batch, time, tags)
+            nn.functional.cross_entropy(scores[batch.mask], batch.tags[batch.mask]).backward()
+            bare_optimizer.step()
+
+    train_seconds = _timed(lambda: train_pass(batches), lambda: train_pass(batches[:20]), device)
+    bound_seconds = _timed(lambda: bare_pass(prebuilt), lambda: bare_pass(prebuilt[:20]), device)
+    result = {
+        "train": {"sentences_per_s": len(sentences) / train_seconds,
+                  "tokens_per_s": tokens / train_seconds,
+                  "bound_tokens_per_s": tokens / bound_seconds,
+                  "epoch_seconds": train_seconds},
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "threads": torch.get_num_threads(),
+    }
+    if tag_file is not None:
+        result["tag"] = _tag_figures(tagger, bare, tag_file, device)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dict:
+    sentences = read_conll(tag_file, tagged=False)
+    lines = [" ".join(s.tokens) for s in sentences]
+    tokens = sum(len(s.tokens) for s in sentences)
+    size = tagger.config.train.eval_batch_size
+
+    def end_to_end(chosen: list[str]) -> None:
+        out = io.StringIO()
+        for result in tagger.tag(chosen):
+            out.write(format_result(result, "json"))
+
+    encoded = [tagger.encode(s.tokens) for s in sentences]
+    batches = [collate(encoded, b).to(device)
+               for b in bucket_batches([len(s.tokens) for s in sentences], size)]
+    tagger.network.eval()
+    bare.eval()
+
+    def model_only(chosen: list) -> None:
+        with torch.inference_mode():
+            for batch in chosen:
+                tagger.network.decode(batch)
+
+    def bound(chosen: list) -> None:
+        with torch.inference_mode():
+            for batch in chosen:
+                bare(batch.words, batch.lengths).argmax(-1).tolist()
+
+    whole = _timed(lambda: end_to_end(lines), lambda: end_to_end(lines[:500]), device)
+    model = _timed(lambda: model_only(batches), lambda: model_only(batches[:2]), device)
+    forward = _timed(lambda: bound(batches), lambda: bound(batches[:2]), device)
+    return {"sentences_per_s": len(lines) / whole, "tokens_per_s": tokens / whole,
+            "model_tokens_per_s": tokens / model, "bound_tokens_per_s": tokens / forward}
+
+
+def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> float:
+    warm_up()
+    _synchronize(device)
+    started = time.perf_counter()
+    work()
+    _synchronize(device)
+    return time.perf_counter() - started
+
+
+def _synchronize(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def format_table(result: dict) -> str:
+    """The figures as a small text table, with our/bound ratios."""
+    train = result["train"]
+    lines = [(f"device {result['device']}, {result['threads']} threads, "
+             f"peak RSS {result['peak_rss_mb']:.0f} MB"),
+             (f"train  {train['sentences_per_s']:9.0f} sent/s {train['tokens_per_s']:9.0f} tok/s"
+             f"   bound {train['bound_tokens_per_s']:9.0f} tok/s"
+             f"   ratio {train['bound_tokens_per_s'] / train['tokens_per_s']:.2f}x"
+             f"   epoch {train['epoch_seconds']:.1f} s")]
+    if "tag" in result:
+        tag = result["tag"]
+        lines.append(f"tag    {tag['sentences_per_s']:9.0f} sent/s {tag['tokens_per_s']:9.0f} tok/s"
+                     f"   model {tag['model_tokens_per_s']:9.0f} tok/s"
+                     f"   bound {tag['bound_tokens_per_s']:9.0f} tok/s"
+                     f"   ratio {tag['bound_tokens_per_s'] / tag['model_tokens_per_s']:.2f}x")
+    return "\n".join(lines)
