@@ -43,13 +43,15 @@ class WordEmbeddingConfig:
     min_freq: int = _key(1, minimum=1)  # words seen fewer times in train become <unk>
     lowercase: bool = False  # look words up lowercased
     normalize_digits: bool = True  # map every digit to 0 before lookup ("1996" -> "0000")
+    singleton_unk: float = _key(0.0, minimum=0.0, below=1.0)  # p of training a word seen once as <unk>
 
 
 @dataclass
 class CharConfig:
-    type: str | None = _key(None, choices=("cnn",))  # cnn (Ma & Hovy); null: no char features
+    type: str | None = _key(None, choices=("cnn", "lstm"))  # cnn (Ma & Hovy), lstm (Lample)
     dim: int = _key(25, minimum=1)  # size of each character vector
     filters: int = _key(50, minimum=1)  # CNN output features per word
+    hidden_size: int = _key(25, minimum=1)  # char BiLSTM units per direction
     width: int = _key(3, minimum=1)  # CNN window in characters (odd keeps words centred)
     max_length: int = _key(30, minimum=1)  # characters read per word (its first ones)
 
@@ -59,6 +61,9 @@ class EmbeddingsConfig:
     word: WordEmbeddingConfig = field(default_factory=WordEmbeddingConfig)
     char: CharConfig = field(default_factory=CharConfig)
     casing_dim: int | None = _key(None, minimum=1)  # size of the casing-class vector; null: off
+    pretrained: str | None = None  # GloVe/word2vec/fastText text file (.gz too) for word vectors
+    freeze: bool = False  # keep pretrained word vectors fixed during training
+    add_pretrained_words: bool = False  # also give dev/test words found in `pretrained` a vector
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # dropout on the embedded input
 
 

@@ -12,6 +12,7 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ner_rnn.config import Config, TrainConfig
 from ner_rnn.data.batching import Encoded, bucket_batches, collate
 from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
+from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, NerError
 from ner_rnn.model.tagger import TaggerNetwork
@@ -75,8 +77,12 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
         if sentences is not None:
             warn_unseen_types(path, sentences, vocabs)
+    vectors = _pretrained_rows(config, vocabs, corpora)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items).to(device)
+                            vocabs.labels.items)
+    if vectors is not None:
+        network.embedder.set_word_vectors(vectors)
+    network.to(device)
     optimizer = Optimizer(network, config.train)
     directory = model_dir.prepare_directory(output_dir or config.output_dir)
     model_dir.save_description(directory, config, vocabs)
@@ -142,6 +148,8 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
             progress: Progress, directory: Path) -> None:
     """Train, score and save epoch after epoch until the budget or patience runs out."""
     network, device = tagger.network, tagger.device
+    word_dropout = WordDropout.for_corpus(tagger.vocabs, corpora.train,
+                                          config.model.embeddings.word.singleton_unk, device)
     lengths = [len(s.words) for s in encoded]
     patience = config.train.patience
     while progress.epoch < config.train.epochs and (patience is None or progress.stale < patience):
@@ -152,7 +160,7 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
         batches = bucket_batches(lengths, config.train.batch_size, rng)
         started = time.perf_counter()
         stats = train_epoch(network, optimizer, config.train, encoded, batches, device,
-                             epoch, f"epoch {epoch}/{config.train.epochs}")
+                            epoch, f"epoch {epoch}/{config.train.epochs}", word_dropout)
         seconds = time.perf_counter() - started
         record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
                   "sentences_per_s": round(len(encoded) / seconds, 1)}
@@ -174,7 +182,7 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
 
 def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfig,
                  encoded: list[Encoded], batches: list[list[int]], device: torch.device,
-                 epoch: int, description: str) -> dict:
+                 epoch: int, description: str, word_dropout: WordDropout | None = None) -> dict:
     """One pass over the batches; returns mean loss and gradient norms (before clipping)."""
     network.train()
     total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
@@ -182,6 +190,8 @@ def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfi
               disable=None) as bar:
         for number, indices in enumerate(batches, start=1):
             batch = collate(encoded, indices).to(device)
+            if word_dropout is not None:
+                batch.words = word_dropout(batch.words)
             optimizer.zero_grad()
             loss = network.loss(batch)
             value = loss.item()
@@ -202,6 +212,31 @@ def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfi
             "grad_norm_max": largest_norm}
 
 
+class WordDropout:
+    """Replace words seen once in training by <unk> with probability p (Lample et al.
+    2016), so the model learns what to do with words it does not know."""
+
+    def __init__(self, singletons: torch.Tensor, p: float, unk_id: int):
+        self.singletons, self.p, self.unk_id = singletons, p, unk_id  # bool (words,)
+
+    @classmethod
+    def for_corpus(cls, vocabs: Vocabularies, sentences: list[Sentence], p: float,
+                   device: torch.device) -> WordDropout | None:
+        if p == 0:
+            return None
+        counts = Counter(vocabs.normalize(t) for sentence in sentences for t in sentence.tokens)
+        singletons = torch.zeros(len(vocabs.words), dtype=torch.bool)
+        once = [vocabs.words.id(w) for w, n in counts.items() if n == 1]
+        singletons[torch.tensor(once, dtype=torch.long)] = True
+        singletons[vocabs.words.unk_id] = False
+        return cls(singletons.to(device), p, vocabs.words.unk_id)
+
+    def __call__(self, words: torch.Tensor) -> torch.Tensor:
+        """words: long (batch, time) -> same, some singletons replaced by <unk>."""
+        drop = self.singletons[words] & (torch.rand(words.shape, device=words.device) < self.p)
+        return torch.where(drop, self.unk_id, words)
+
+
 def _checkpoint(network: TaggerNetwork, optimizer: Optimizer,
                 rng: np.random.Generator, progress: Progress) -> dict:
     """Everything `resume` needs, as tensors and plain Python values (no objects)."""
@@ -218,6 +253,28 @@ def _checkpoint(network: TaggerNetwork, optimizer: Optimizer,
 def _as_tuple(value):
     """random.setstate needs tuples where the checkpoint may hold lists."""
     return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _pretrained_rows(config: Config, vocabs: Vocabularies, corpora: Corpora
+                     ) -> dict[int, torch.Tensor] | None:
+    """Row -> pretrained vector for the vocabulary (extended by dev/test words if asked)."""
+    embeddings = config.model.embeddings
+    if embeddings.pretrained is None:
+        return None
+    extra = [vocabs.normalize(token) for sentences in (corpora.dev, corpora.test)
+             if sentences and embeddings.add_pretrained_words
+             for sentence in sentences for token in sentence.tokens]
+    wanted = set(vocabs.words.items) | set(extra)
+    wanted |= {word.lower() for word in wanted}
+    vectors, dim = read_vectors(embeddings.pretrained, wanted)
+    if dim != embeddings.word.dim:
+        raise ConfigError(f"model.embeddings.word.dim: expected {dim} to match "
+                          f"{embeddings.pretrained}, got {embeddings.word.dim}")
+    vocabs.words.extend(w for w in extra if w in vectors or w.lower() in vectors)
+    rows = lookup(vocabs.words.items, vectors)
+    log.info("pretrained vectors: %d of %d vocabulary words found (%.1f%%) in %s", len(rows),
+             len(vocabs.words), 100 * len(rows) / len(vocabs.words), embeddings.pretrained)
+    return {row: torch.from_numpy(vector) for row, vector in rows.items()}
 
 
 def _read_corpora(config: Config) -> Corpora:

@@ -7,8 +7,16 @@ import pytest
 import torch
 
 from ner_rnn.data.schemes import allowed_transitions
-from ner_rnn.model.decoding import (NEG_INF, Potentials, kbest, log_partition, marginals,
-                                    sequence_score, span_log_probability, viterbi)
+from ner_rnn.model.decoding import (
+    NEG_INF,
+    Potentials,
+    kbest,
+    log_partition,
+    marginals,
+    sequence_score,
+    span_log_probability,
+    viterbi,
+)
 from ner_rnn.model.heads import CRFHead, SoftmaxHead
 
 TAGS = 3
@@ -30,7 +38,7 @@ def brute_force(p: Potentials, row: int, length: int) -> list[tuple[float, tuple
     for tags in itertools.product(range(TAGS), repeat=length):
         score = p.start[tags[0]] + p.end[tags[-1]]
         score += sum(p.emissions[row, t, tag] for t, tag in enumerate(tags))
-        score += sum(p.transitions[a, b] for a, b in zip(tags, tags[1:]))
+        score += sum(p.transitions[a, b] for a, b in itertools.pairwise(tags))
         scored.append((float(score), tags))
     return sorted(scored, reverse=True)
 
@@ -44,7 +52,7 @@ def test_log_partition_and_sequence_score():
                                                   abs=1e-4)
     tags = torch.tensor([[0, 1, 2, 1], [2, 0, 0, 0], [1, 1, 0, 0]])
     for row, length in enumerate(LENGTHS.tolist()):
-        expected = dict((t, s) for s, t in brute_force(p, row, length))[
+        expected = {t: s for s, t in brute_force(p, row, length)}[
             tuple(tags[row, :length].tolist())]
         assert sequence_score(p, tags, mask)[row].item() == pytest.approx(expected, abs=1e-4)
 
@@ -112,7 +120,7 @@ def test_constrained_decoding_never_outputs_forbidden_transitions(head_class):
     mask = torch.ones(16, 7, dtype=torch.bool)
     for path in viterbi(head.potentials(features), mask)[0].tolist():
         assert may_start[path[0]] and may_end[path[-1]]
-        assert all(allowed[a][b] for a, b in zip(path, path[1:]))
+        assert all(allowed[a][b] for a, b in itertools.pairwise(path))
 
 
 def test_crf_loss_batched_equals_one_at_a_time_and_trains_every_parameter():

@@ -12,6 +12,7 @@ from ner_rnn.model.tagger import TaggerNetwork
 ENCODERS = [(kind, layers, bidirectional, "softmax") for kind in ("rnn", "gru", "lstm")
             for layers in (1, 2) for bidirectional in (True, False)]
 ENCODERS += [("lstm", 2, True, "crf"), ("gru", 1, False, "crf")]
+CHAR_TYPES = {("gru", 1, False, "crf"): "lstm"}  # the rest use the character CNN
 WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 3, 3]]
 TAGS = [[0, 1, 2, 0, 1], [1, 1], [2, 0, 2]]
 CHARS = [[[3, 4, 5], [2, 0, 0], [6, 6, 0], [2, 3, 0], [4, 0, 0]], [[5, 5], [2, 0]],
@@ -25,8 +26,10 @@ def network(kind="lstm", layers=1, bidirectional=True, head="softmax") -> Tagger
                                 f"model.head.type={head}",
                                 f"model.encoder.bidirectional={bidirectional}",
                                 "model.encoder.hidden_size=6", "model.embeddings.word.dim=5",
-                                "model.encoder.dropout=0.2", "model.embeddings.char.type=cnn",
+                                "model.encoder.dropout=0.2",
+                                f"model.embeddings.char.type={CHAR_TYPES.get((kind, layers, bidirectional, head), 'cnn')}",
                                 "model.embeddings.char.dim=4", "model.embeddings.char.filters=3",
+                                "model.embeddings.char.hidden_size=2",
                                 "model.embeddings.casing_dim=2"])
     return TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"])
 

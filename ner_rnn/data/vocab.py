@@ -50,6 +50,13 @@ class Vocabulary:
                       key=lambda item: (-counts[item], item))
         return cls([*specials, *kept])
 
+    def extend(self, items: Iterable[str]) -> None:
+        """Append items not yet in the vocabulary, in the given order."""
+        for item in items:
+            if item not in self.index:
+                self.index[item] = len(self.items)
+                self.items.append(item)
+
     def __len__(self) -> int:
         return len(self.items)
 

@@ -18,6 +18,7 @@ import torch
 from ner_rnn.model.cells import gather_steps, reverse_within_lengths
 
 NEG_INF = -1e4  # score of an impossible tag or transition; finite, so gradients stay defined
+TINY = 1e-30  # floor for sums of probabilities before their log
 
 
 class Potentials(NamedTuple):
@@ -30,11 +31,16 @@ class Potentials(NamedTuple):
 def forward_scores(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
     """alpha: float (batch, time, tags), log-sum of all prefixes ending in each tag at each
     step (emission included); on padded steps it repeats the last real step."""
+    # logsumexp over `from` as a matrix product in probability space, shifted by each
+    # row's maximum: log(exp(alpha - max) @ exp(transitions)) + max. The floor keeps the
+    # log finite (and its gradient defined) when every path to a tag has underflowed.
+    transitions = p.transitions.exp()  # (from, to)
     alpha = p.start + p.emissions[:, 0]  # (batch, tags)
     alphas = [alpha]
     for t in range(1, p.emissions.size(1)):
-        # (batch, from, 1) + (from, to) -> logsumexp over from -> (batch, to)
-        step = torch.logsumexp(alpha.unsqueeze(2) + p.transitions, dim=1) + p.emissions[:, t]
+        top = alpha.max(dim=1, keepdim=True).values  # (batch, 1)
+        total = (alpha - top).exp() @ transitions  # (batch, to)
+        step = total.clamp_min(TINY).log() + top + p.emissions[:, t]
         alpha = torch.where(mask[:, t : t + 1], step, alpha)
         alphas.append(alpha)
     return torch.stack(alphas, dim=1)  # (batch, time, tags)

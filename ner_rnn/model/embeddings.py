@@ -9,6 +9,7 @@ from torch import nn
 from ner_rnn.config import CharConfig, EmbeddingsConfig
 from ner_rnn.data.batching import Batch
 from ner_rnn.data.vocab import CASINGS
+from ner_rnn.model.cells import gather_steps, reverse_within_lengths
 from ner_rnn.model.decoding import NEG_INF
 from ner_rnn.model.dropout import SequenceDropout
 
@@ -39,6 +40,32 @@ class CharCNN(nn.Module):
         return h.max(dim=1).values  # (words, filters)
 
 
+class CharLSTM(nn.Module):
+    """Characters -> BiLSTM -> the final state of each direction (Lample et al., 2016)."""
+
+    def __init__(self, config: CharConfig, num_chars: int):
+        super().__init__()
+        self.embedding = nn.Embedding(num_chars, config.dim, padding_idx=0)
+        self.forward_lstm = nn.LSTM(config.dim, config.hidden_size, batch_first=True)
+        self.backward_lstm = nn.LSTM(config.dim, config.hidden_size, batch_first=True)
+        self.output_size = 2 * config.hidden_size
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars: long (words, chars), 0-padded -> float (words, 2 * hidden)."""
+        lengths = (chars != 0).sum(dim=1)  # (words,), every word has a character
+        x = self.embedding(chars)  # (words, chars, dim)
+        last = (lengths - 1).view(-1, 1, 1)  # each word's last real character
+        forward = self.forward_lstm(x)[0]  # (words, chars, hidden)
+        index = reverse_within_lengths(lengths, chars.size(1))  # (words, chars)
+        backward = self.backward_lstm(gather_steps(x, index))[0]
+        return torch.cat([forward.gather(1, last.expand(-1, 1, forward.size(2))).squeeze(1),
+                          backward.gather(1, last.expand(-1, 1, backward.size(2))).squeeze(1)],
+                         dim=1)
+
+
+CHAR_ENCODERS = {"cnn": CharCNN, "lstm": CharLSTM}
+
+
 class Embedder(nn.Module):
     """Concatenates word, character and casing features of every token, then dropout."""
 
@@ -47,12 +74,25 @@ class Embedder(nn.Module):
         super().__init__()
         # sparse: each step updates only the rows of the words in the batch
         self.words = nn.Embedding(num_words, config.word.dim, padding_idx=0, sparse=True)
-        self.chars = CharCNN(config.char, num_chars) if config.char.type == "cnn" else None
+        self.words.weight.requires_grad = not (config.pretrained and config.freeze)
+        char_type = config.char.type
+        self.chars = CHAR_ENCODERS[char_type](config.char, num_chars) if char_type else None
         self.casing = (nn.Embedding(len(CASINGS), config.casing_dim, padding_idx=0)
                        if config.casing_dim else None)
         self.dropout = SequenceDropout(config.dropout, locked_dropout)
         self.output_size = (config.word.dim + (self.chars.output_size if self.chars else 0)
                             + (config.casing_dim or 0))
+
+    @torch.no_grad()
+    def set_word_vectors(self, rows: dict[int, torch.Tensor]) -> None:
+        """Copy pretrained vectors into their rows; the other rows are drawn at the
+        pretrained vectors' own scale, so no row stands out."""
+        weight = self.words.weight
+        if rows:
+            found = torch.stack(list(rows.values()))  # (found, dim)
+            weight.normal_(0.0, float(found.std()))
+            weight[list(rows)] = found
+        weight[0] = 0.0  # padding
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """float (batch, time, output_size); padding rows are whatever dropout leaves of 0."""
