@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 
 from tqdm import tqdm
@@ -16,10 +15,8 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
-from ner_rnn.formats import FORMATS, format_result
+from ner_rnn.formats import FORMATS
 from ner_rnn.metrics import format_report, score_predictions_file
-
-TAG_CHUNK_LINES = 8192  # lines tagged at a time: memory stays flat on any input size
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also give the K best tag sequences with their probabilities (json)")
     tag.add_argument("--confidence", action="store_true",
                      help="give each entity's probability (json)")
+    tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
+                     help="lines read, tagged and written at a time (memory stays flat)")
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
@@ -109,7 +108,8 @@ def run_train(args: argparse.Namespace) -> int:
         summary = train(load_config(args.config, args.set), args.output_dir)
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
-    print(json.dumps(summary))
+    if summary:  # under torchrun, rank 0 reports
+        print(json.dumps(summary))
     return 0
 
 
@@ -144,64 +144,54 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:
+    from ner_rnn import distributed
+    from ner_rnn.runtime import resolve_device
+    from ner_rnn.streaming import TagOptions, tag_file, tag_stream
     from ner_rnn.tagging import Tagger
 
-    if args.nbest < 1:
-        raise NerError(f"--nbest: expected a number >= 1, got {args.nbest}")
+    for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
+        if value < 1:
+            raise NerError(f"{flag}: expected a number >= 1, got {value}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
-    tagger = Tagger.load(args.model, args.device, args.implementation)
-    pretokenized = args.pretokenized or args.input_format == "conll"
-    lines = _input_lines(args)
+    world, device = distributed.join(resolve_device(args.device))
+    if world.active and not (args.input and args.output):
+        raise NerError("under torchrun, tag needs --input FILE and --output FILE")
+    tagger = Tagger.load(args.model, str(device), args.implementation)
+    options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
+                         args.scheme, args.nbest, args.confidence, args.chunk_size)
+    lines = _input_lines(args, progress=world.is_main)
     if args.output:
-        _tag_to_file(tagger, lines, args, pretokenized)
+        tag_file(tagger, lines, args.output, options, world)
     else:
-        _tag_stream(tagger, lines, args, pretokenized, sys.stdout)
+        tag_stream(tagger, lines, sys.stdout, options)
+    distributed.leave(world)
     return 0
 
 
-def _tag_to_file(tagger, lines: Iterator[str], args: argparse.Namespace,
-                 pretokenized: bool) -> None:
-    from ner_rnn.files import atomic_write
-
-    def write(temp: Path) -> None:
-        with open(temp, "w", encoding="utf-8") as out:
-            _tag_stream(tagger, lines, args, pretokenized, out)
-
-    atomic_write(args.output, write)
-
-
-def _tag_stream(tagger, lines: Iterator[str], args: argparse.Namespace, pretokenized: bool,
-                out) -> None:
-    """Tag `lines` chunk by chunk, writing results in input order as they are ready."""
-    while chunk := list(islice(lines, TAG_CHUNK_LINES)):
-        for result in tagger.tag(chunk, pretokenized, args.scheme, args.nbest, args.confidence):
-            out.write(format_result(result, args.format))
-
-
-def _input_lines(args: argparse.Namespace) -> Iterator[str]:
+def _input_lines(args: argparse.Namespace, progress: bool = True) -> Iterator[str]:
     if args.input and args.input_format == "conll":
         sentences = read_conll(args.input, tagged=False)
         return iter([" ".join(s.tokens) for s in sentences])
     if args.input:
-        return _read_lines(args.input)
+        return _read_lines(args.input, progress)
     if args.sentences == ["-"]:
         return (line.rstrip("\r\n") for line in sys.stdin)
     return iter(args.sentences)
 
 
-def _read_lines(path: str) -> Iterator[str]:
+def _read_lines(path: str, progress: bool = True) -> Iterator[str]:
     """Stream a UTF-8 file's lines (BOM tolerated) with a progress bar."""
     if Path(path).is_dir() or not Path(path).exists():
         reason = "is a directory, expected a file" if Path(path).is_dir() else "no such file"
         raise DataFormatError(f"{path}: {reason}")
-    with open(path, "rb") as raw, tqdm(desc="tagging", unit=" lines", disable=None,
-                                      leave=False) as progress:
+    with open(path, "rb") as raw, tqdm(desc="tagging", unit=" lines", leave=False,
+                                      disable=None if progress else True) as bar:
         for number, line in enumerate(raw, start=1):
             try:
                 text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
                 raise DataFormatError(f"{path}:{number}: invalid UTF-8; convert the file to UTF-8"
                                       ) from None
-            progress.update()
+            bar.update()
             yield text.rstrip("\r\n")

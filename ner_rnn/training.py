@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from ner_rnn import model_dir
+from ner_rnn import distributed, model_dir
 from ner_rnn.config import Config, TrainConfig
 from ner_rnn.data.batching import Encoded, bucket_batches, collate
 from ner_rnn.data.conll import Sentence, read_conll
@@ -63,8 +64,8 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     if config.data.train is None:
         raise ConfigError("data.train: a training file is required")
     set_threads(config.threads)
-    device = resolve_device(config.device)
-    rng = seed_everything(config.seed)
+    world, device = distributed.join(resolve_device(config.device))
+    rng = seed_everything(config.seed)  # the same seed on every rank: the same model
     corpora = _read_corpora(config)
     scheme = config.data.scheme
     if scheme == "auto":
@@ -84,12 +85,14 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
         network.embedder.set_word_vectors(vectors)
     network.to(device)
     optimizer = Optimizer(network, config.train)
-    directory = model_dir.prepare_directory(output_dir or config.output_dir)
-    model_dir.save_description(directory, config, vocabs)
-    log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s",
-             len(corpora.train), scheme, config.model.scheme, len(vocabs.words),
-             len(vocabs.labels), device)
-    return _run(config, vocabs, network, optimizer, corpora, rng, Progress(), directory)
+    directory = Path(output_dir or config.output_dir)
+    if world.is_main:
+        model_dir.prepare_directory(directory)
+        model_dir.save_description(directory, config, vocabs)
+        log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
+                 len(corpora.train), scheme, config.model.scheme, len(vocabs.words),
+                 len(vocabs.labels), device, f", {world.size} processes" if world.active else "")
+    return _run(config, vocabs, network, optimizer, corpora, rng, Progress(), directory, world)
 
 
 def resume(directory: str | Path) -> dict:
@@ -97,7 +100,7 @@ def resume(directory: str | Path) -> dict:
     directory = Path(directory)
     config, vocabs, network = model_dir.load_model(directory)
     set_threads(config.threads)
-    device = resolve_device(config.device)
+    world, device = distributed.join(resolve_device(config.device))
     network.to(device)
     optimizer = Optimizer(network, config.train)
     checkpoint = model_dir.load_checkpoint(directory)
@@ -110,13 +113,13 @@ def resume(directory: str | Path) -> dict:
     progress = Progress(**checkpoint["progress"])
     log.info("resuming %s after epoch %d", directory, progress.epoch)
     return _run(config, vocabs, network, optimizer, _read_corpora(config), rng, progress,
-                directory)
+                directory, world)
 
 
 def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
          optimizer: Optimizer, corpora: Corpora, rng: np.random.Generator,
-         progress: Progress, directory: Path) -> dict:
-    """Epochs from `progress.epoch + 1` on, then the final summary."""
+         progress: Progress, directory: Path, world: distributed.World) -> dict:
+    """Epochs from `progress.epoch + 1` on, then the final summary (on rank 0)."""
     device = next(network.parameters()).device
     tagger = Tagger(config, vocabs, network, device)
     scheme, model_scheme = config.data.scheme, config.model.scheme
@@ -124,7 +127,7 @@ def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
                for s in corpora.train]
     patience = config.train.patience
     try:
-        _epochs(config, tagger, optimizer, corpora, encoded, rng, progress, directory)
+        _epochs(config, tagger, optimizer, corpora, encoded, rng, progress, directory, world)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted in epoch {progress.epoch + 1}; {directory} keeps the best model and "
@@ -132,7 +135,10 @@ def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
             f"ner-rnn train --resume {directory}") from None
     if patience is not None and progress.stale >= patience:
         log.info("no dev F1 gain for %d epochs: stopped early", progress.stale)
-
+    if not world.is_main:
+        distributed.leave(world)
+        return {}
+    distributed.leave(world)
     network.load_state_dict(model_dir.load_weights(directory, network))
     summary = {"final": True, "best_epoch": progress.best_epoch}
     for name, sentences in (("dev", corpora.dev), ("test", corpora.test)):
@@ -145,9 +151,18 @@ def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
 
 def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
             corpora: Corpora, encoded: list[Encoded], rng: np.random.Generator,
-            progress: Progress, directory: Path) -> None:
-    """Train, score and save epoch after epoch until the budget or patience runs out."""
+            progress: Progress, directory: Path, world: distributed.World) -> None:
+    """Train, score and save epoch after epoch until the budget or patience runs out.
+
+    Under torchrun each rank trains on its shard of the batches (gradients all-reduced
+    by DistributedDataParallel); rank 0 scores, saves, and tells the others whether to
+    go on.
+    """
     network, device = tagger.network, tagger.device
+    model = network
+    if world.active:
+        model = DistributedDataParallel(network, device_ids=[device] if device.type == "cuda"
+                                        else None)
     word_dropout = WordDropout.for_corpus(tagger.vocabs, corpora.train,
                                           config.model.embeddings.word.singleton_unk, device)
     lengths = [len(s.words) for s in encoded]
@@ -157,13 +172,16 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
         lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batches = bucket_batches(lengths, config.train.batch_size, rng)
+        batches = distributed.shard(bucket_batches(lengths, config.train.batch_size, rng), world)
         started = time.perf_counter()
-        stats = train_epoch(network, optimizer, config.train, encoded, batches, device,
+        stats = train_epoch(model, optimizer, config.train, encoded, batches, device,
                             epoch, f"epoch {epoch}/{config.train.epochs}", word_dropout)
         seconds = time.perf_counter() - started
         record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
                   "sentences_per_s": round(len(encoded) / seconds, 1)}
+        if not world.is_main:
+            progress.epoch, progress.stale = distributed.broadcast(None, world)
+            continue
         if corpora.dev is not None:
             record["dev"] = _summary(tagger.evaluate(corpora.dev, config.data.scheme)[0])
         f1 = record["dev"]["f1"] if corpora.dev is not None else float(epoch)  # no dev: last
@@ -178,13 +196,17 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
         model_dir.save_metrics(directory, progress.records)
         model_dir.save_checkpoint(directory, _checkpoint(network, optimizer, rng, progress))
         _log_epoch(record, improved and corpora.dev is not None)
+        distributed.broadcast((progress.epoch, progress.stale), world)
 
 
-def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfig,
+def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfig,
                  encoded: list[Encoded], batches: list[list[int]], device: torch.device,
                  epoch: int, description: str, word_dropout: WordDropout | None = None) -> dict:
-    """One pass over the batches; returns mean loss and gradient norms (before clipping)."""
-    network.train()
+    """One pass over the batches; returns mean loss and gradient norms (before clipping).
+
+    `model(batch)` is the loss: a TaggerNetwork, or one wrapped in DistributedDataParallel.
+    """
+    model.train()
     total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
     with tqdm(total=len(encoded), desc=description, unit="sent", leave=False,
               disable=None) as bar:
@@ -193,14 +215,14 @@ def train_epoch(network: TaggerNetwork, optimizer: Optimizer, config: TrainConfi
             if word_dropout is not None:
                 batch.words = word_dropout(batch.words)
             optimizer.zero_grad()
-            loss = network.loss(batch)
+            loss = model(batch)
             value = loss.item()
             if not math.isfinite(value):
                 raise NerError(f"training diverged: loss is {value} in epoch {epoch}, batch "
                                f"{number}; the best model so far is kept; lower train.lr or "
                                "set train.clip_grad_norm")
             loss.backward()
-            norm = clip_gradients(network.parameters(), config.clip_grad_norm)
+            norm = clip_gradients(model.parameters(), config.clip_grad_norm)
             optimizer.step()
             total_loss += value
             total_norm += norm
@@ -270,7 +292,7 @@ def _pretrained_rows(config: Config, vocabs: Vocabularies, corpora: Corpora
     if dim != embeddings.word.dim:
         raise ConfigError(f"model.embeddings.word.dim: expected {dim} to match "
                           f"{embeddings.pretrained}, got {embeddings.word.dim}")
-    vocabs.words.extend(w for w in extra if w in vectors or w.lower() in vectors)
+    vocabs.extend_words(w for w in extra if w in vectors or w.lower() in vectors)
     rows = lookup(vocabs.words.items, vectors)
     log.info("pretrained vectors: %d of %d vocabulary words found (%.1f%%) in %s", len(rows),
              len(vocabs.words), 100 * len(rows) / len(vocabs.words), embeddings.pretrained)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ner_rnn.data.vocab import Vocabularies, casing
+from ner_rnn.data.vocab import Vocabularies
 
 
 @dataclass
@@ -26,10 +26,17 @@ class Encoded:
 def encode(vocabs: Vocabularies, tokens: list[str], tags: list[str] | None = None,
            char_length: int | None = None) -> Encoded:
     """Ids for one sentence; `char_length` (max characters per word) enables characters."""
+    ids = [vocabs.token_ids(token, char_length or 0) for token in tokens]
+    chars = None
+    if char_length is not None:
+        chars = np.zeros((len(ids), max((len(c) for _, _, c in ids), default=1) or 1),
+                         dtype=np.int64)  # (tokens, longest word)
+        for row, (_, _, char_ids) in enumerate(ids):
+            chars[row, : len(char_ids)] = char_ids
     return Encoded(
-        np.asarray(vocabs.word_ids(tokens), dtype=np.int64),
-        np.asarray([casing(t) for t in tokens], dtype=np.int64),
-        None if char_length is None else vocabs.char_ids(tokens, char_length),
+        np.fromiter((word for word, _, _ in ids), dtype=np.int64, count=len(ids)),
+        np.fromiter((case for _, case, _ in ids), dtype=np.int64, count=len(ids)),
+        chars,
         None if tags is None else np.asarray(vocabs.labels.ids(tags), dtype=np.int64),
     )
 

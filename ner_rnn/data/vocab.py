@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-import numpy as np
+from dataclasses import dataclass, field
 
 PAD = "<pad>"  # id 0 in word and character vocabularies
 UNK = "<unk>"  # id 1: anything not seen (often enough) in training
@@ -15,6 +13,8 @@ _DIGIT = re.compile(r"\d")
 
 # Casing classes of a token (id 0 is padding): a tiny fixed vocabulary that tells the
 # model what lowercasing and digit normalisation take away.
+TOKEN_CACHE_SIZE = 500_000  # distinct tokens remembered by Vocabularies.token_ids
+
 CASINGS = ("<pad>", "numeric", "has_digit", "lower", "upper", "title", "mixed", "other")
 
 
@@ -83,6 +83,8 @@ class Vocabularies:
     labels: Vocabulary  # sorted tag strings of the model's scheme; no specials
     lowercase: bool = False
     normalize_digits: bool = True
+    # token -> (word id, casing id, char ids): tokens repeat, so each is worked out once
+    _token_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, sentences_tokens: Iterable[list[str]], sentences_tags: Iterable[list[str]],
@@ -111,13 +113,22 @@ class Vocabularies:
     def word_ids(self, tokens: list[str]) -> list[int]:
         return self.words.ids(self.normalize(token) for token in tokens)
 
-    def char_ids(self, tokens: list[str], max_length: int) -> np.ndarray:
-        """int64 (tokens, longest word up to max_length), 0-padded character ids."""
-        width = min(max((len(t) for t in tokens), default=1), max_length)
-        ids = np.zeros((len(tokens), width), dtype=np.int64)  # (tokens, width)
-        for row, token in enumerate(tokens):
-            ids[row, : min(len(token), width)] = self.chars.ids(token[:width])
-        return ids
+    def token_ids(self, token: str, max_chars: int) -> tuple[int, int, list[int]]:
+        """(word id, casing id, ids of its first `max_chars` characters), cached."""
+        key = (token, max_chars)
+        found = self._token_cache.get(key)
+        if found is None:
+            if len(self._token_cache) >= TOKEN_CACHE_SIZE:
+                self._token_cache.clear()
+            found = (self.words.id(self.normalize(token)), casing(token),
+                     self.chars.ids(token[:max_chars]))
+            self._token_cache[key] = found
+        return found
+
+    def extend_words(self, words: Iterable[str]) -> None:
+        """Add words to the word vocabulary (keeps the token cache consistent)."""
+        self.words.extend(words)
+        self._token_cache.clear()
 
     def to_json(self) -> dict:
         return {

@@ -64,6 +64,7 @@ class CharLSTM(nn.Module):
 
 
 CHAR_ENCODERS = {"cnn": CharCNN, "lstm": CharLSTM}
+CHAR_GROUPS = 4  # word-length groups per batch for the character encoder
 
 
 class Embedder(nn.Module):
@@ -83,6 +84,16 @@ class Embedder(nn.Module):
         self.output_size = (config.word.dim + (self.chars.output_size if self.chars else 0)
                             + (config.casing_dim or 0))
 
+    def _by_length(self, words: torch.Tensor) -> torch.Tensor:
+        """Character features of words (tokens, chars), in CHAR_GROUPS groups of similar
+        length, each cut to its own longest word: most words are short, and padding to
+        the batch's longest word would multiply the work."""
+        lengths = (words != 0).sum(dim=1)  # (tokens,)
+        order = torch.argsort(lengths)
+        outputs = [self.chars(words[group, : int(lengths[group[-1]])])
+                   for group in order.tensor_split(CHAR_GROUPS) if group.numel()]
+        return torch.cat(outputs)[torch.argsort(order)]  # back in token order
+
     @torch.no_grad()
     def set_word_vectors(self, rows: dict[int, torch.Tensor]) -> None:
         """Copy pretrained vectors into their rows; the other rows are drawn at the
@@ -98,7 +109,7 @@ class Embedder(nn.Module):
         """float (batch, time, output_size); padding rows are whatever dropout leaves of 0."""
         parts = [self.words(batch.words)]  # (batch, time, word dim)
         if self.chars is not None:
-            per_word = self.chars(batch.chars[batch.mask])  # (tokens, filters): real tokens only
+            per_word = self._by_length(batch.chars[batch.mask])  # (tokens, filters)
             chars = per_word.new_zeros(batch.mask.shape + (per_word.size(1),))
             chars[batch.mask] = per_word  # (batch, time, filters)
             parts.append(chars)

@@ -39,6 +39,10 @@ class TaggerNetwork(nn.Module):
         """Scalar training loss of a tagged batch."""
         return self.head.loss(self.features(batch), batch.tags, batch.mask)
 
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """The training loss: calling the module (as DistributedDataParallel does) trains."""
+        return self.loss(batch)
+
     def potentials(self, batch: Batch) -> Potentials:
         return self.head.potentials(self.features(batch))
 

@@ -1,0 +1,83 @@
+"""Tagging a stream of lines chunk by chunk, in one process or sharded across torchrun ranks.
+
+Memory stays flat whatever the input size: lines are read, tagged and written a chunk at
+a time. Under torchrun, rank r tags chunks r, r + N, r + 2N, ... into a part file of its
+own; rank 0 then joins the parts in input order into the output, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+from ner_rnn import distributed
+from ner_rnn.files import atomic_write
+from ner_rnn.formats import format_result
+from ner_rnn.tagging import Tagger
+
+
+@dataclass(frozen=True)
+class TagOptions:
+    format: str = "json"
+    pretokenized: bool = False
+    scheme: str | None = None
+    nbest: int = 1
+    confidence: bool = False
+    chunk_lines: int = 8192  # lines read, tagged and written at a time
+
+
+def chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+def tag_chunk(tagger: Tagger, chunk: list[str], options: TagOptions) -> str:
+    results = tagger.tag(chunk, options.pretokenized, options.scheme, options.nbest,
+                         options.confidence)
+    return "".join(format_result(result, options.format) for result in results)
+
+
+def tag_stream(tagger: Tagger, lines: Iterator[str], out: TextIO, options: TagOptions) -> None:
+    """Tag every line, writing results in input order as each chunk is done."""
+    out.writelines(tag_chunk(tagger, chunk, options) for chunk in chunks(lines, options.chunk_lines))
+
+
+def tag_file(tagger: Tagger, lines: Iterator[str], output: str | Path, options: TagOptions,
+             world: distributed.World) -> None:
+    """Tag into `output` (atomically); sharded across ranks when run under torchrun."""
+    if not world.active:
+        def write(temp: Path) -> None:
+            with open(temp, "w", encoding="utf-8") as out:
+                tag_stream(tagger, lines, out, options)
+
+        atomic_write(output, write)
+        return
+    part = Path(f"{output}.part{world.rank}")
+    sizes = []  # bytes of each chunk this rank wrote, in order
+    with open(part, "wb") as out:
+        for number, chunk in enumerate(chunks(lines, options.chunk_lines)):
+            if number % world.size == world.rank:
+                text = tag_chunk(tagger, chunk, options).encode("utf-8")
+                sizes.append(len(text))
+                out.write(text)
+    all_sizes = distributed.gather(sizes, world)
+    if world.is_main:
+        atomic_write(output, lambda temp: _join_parts(temp, output, all_sizes))
+    distributed.barrier(world)
+    os.unlink(part)
+
+
+def _join_parts(target: Path, output: str | Path, sizes: list[list[int]]) -> None:
+    """Copy chunk k from part k % N, for k = 0, 1, 2, ..., into `target` (one chunk in
+    memory at a time)."""
+    with ExitStack() as stack, open(target, "wb") as out:
+        parts = [stack.enter_context(open(f"{output}.part{rank}", "rb"))
+                 for rank in range(len(sizes))]
+        for number in range(sum(len(s) for s in sizes)):
+            rank, index = number % len(sizes), number // len(sizes)
+            out.write(parts[rank].read(sizes[rank][index]))

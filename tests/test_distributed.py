@@ -1,0 +1,57 @@
+"""torchrun: 2-process CPU training and sharded tagging (gloo)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ner_rnn.tagging import Tagger
+from tests.conftest import ROOT, SAMPLE
+
+
+def torchrun(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", "-m", "ner_rnn", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("ddp") / "model"
+    done = torchrun("train", "--config", "configs/default.yaml", "--output-dir", str(directory),
+                    "--set", "train.epochs=3", "--set", "threads=1",
+                    "--set", f"data.train={SAMPLE / 'train.conll'}",
+                    "--set", f"data.dev={SAMPLE / 'dev.conll'}", "--set", "data.test=null")
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])  # rank 0 alone prints it
+    assert summary["final"] and summary["dev"]["f1"] > 0.3
+    return directory
+
+
+def test_two_process_training_writes_a_normal_model(model):
+    records = [json.loads(x) for x in (model / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records[:-1]] == [1, 2, 3]
+    tagger = Tagger.load(model)  # the same format as a single-process model
+    assert tagger.tag(["Maria Lopez flew to Paris ."])[0]["tokens"][0] == "Maria"
+
+
+def test_sharded_tagging_equals_single_process(model, tmp_path):
+    lines = [" ".join(row.split()[0] for row in block.splitlines())
+             for block in (SAMPLE / "test.conll").read_text().strip().split("\n\n")]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(lines * 2) + "\n", encoding="utf-8")
+    single, sharded = tmp_path / "single.jsonl", tmp_path / "sharded.jsonl"
+    from ner_rnn.cli import main
+
+    assert main(["tag", "--model", str(model), "--input", str(source), "--output", str(single),
+                 "--chunk-size", "25"]) == 0
+    done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
+                    str(sharded), "--chunk-size", "25")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sharded.read_text() == single.read_text()
+    assert len(single.read_text().splitlines()) == 2 * len(lines)
+    assert not list(tmp_path.glob("*.part*"))
