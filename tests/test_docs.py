@@ -1,0 +1,29 @@
+"""The README and the shipped configs stay in step with the code."""
+
+import dataclasses
+import typing
+
+import pytest
+
+from ner_rnn.config import Config, load_config
+from tests.conftest import ROOT
+
+
+def dotted_keys(cls=Config, prefix=""):
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[field.name]):
+            yield from dotted_keys(hints[field.name], prefix + field.name + ".")
+        else:
+            yield prefix + field.name
+
+
+def test_readme_config_reference_lists_every_key():
+    readme = (ROOT / "README.md").read_text()
+    missing = [key for key in dotted_keys() if f"| `{key}` |" not in readme]
+    assert not missing
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_validate(path):
+    load_config(path)
