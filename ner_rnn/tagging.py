@@ -14,7 +14,7 @@ import torch
 from ner_rnn.config import Config
 from ner_rnn.data.batching import Batch, Encoded, bucket_batches, collate, encode
 from ner_rnn.data.conll import Sentence
-from ner_rnn.data.schemes import convert, detect_scheme, spans
+from ner_rnn.data.schemes import convert, detect_scheme, spans, tags_from_spans
 from ner_rnn.data.tokenize import split_whitespace, tokenize
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.metrics import Counts
@@ -154,9 +154,10 @@ class Tagger:
     def _result(self, text: str, line: list[tuple[str, int, int]], model_tags: list[str],
                 scheme: str | None, confidence: dict | None = None) -> dict:
         """One tagging result: tokens, tags in `scheme`, entities with offsets."""
-        model_scheme = self.config.model.scheme
+        model_scheme, target = self.config.model.scheme, scheme or self.scheme
+        entity_spans = spans(model_tags, model_scheme)
         entities = []
-        for span in spans(model_tags, model_scheme):
+        for span in entity_spans:
             start, end, type_ = span
             char_start, char_end = line[start][1], line[end - 1][2]
             entity = {"text": text[char_start:char_end], "type": type_, "start": start,
@@ -164,9 +165,9 @@ class Tagger:
             if confidence is not None:
                 entity["confidence"] = confidence[span]
             entities.append(entity)
-        return {"tokens": [token for token, _, _ in line],
-                "tags": convert(model_tags, model_scheme, scheme or self.scheme),
-                "entities": entities}
+        tags = model_tags if target == model_scheme else tags_from_spans(
+            entity_spans, len(model_tags), target)
+        return {"tokens": [token for token, _, _ in line], "tags": tags, "entities": entities}
 
     def evaluate(self, sentences: Sequence[Sentence], scheme: str | None = None
                  ) -> tuple[dict, list[list[str]]]:

@@ -14,6 +14,15 @@ from ner_rnn.model.decoding import NEG_INF
 from ner_rnn.model.dropout import SequenceDropout
 
 
+def _init_uniform(embedding: nn.Embedding) -> None:
+    """U(±sqrt(3 / dim)): vectors of about unit length (as Lample et al. and NCRF++ do);
+    torch's N(0, 1) default makes them sqrt(dim) long, dwarfing the features beside them."""
+    bound = (3.0 / embedding.embedding_dim) ** 0.5
+    with torch.no_grad():
+        embedding.weight.uniform_(-bound, bound)
+        embedding.weight[0] = 0.0  # padding
+
+
 class CharCNN(nn.Module):
     """Characters -> convolution -> max over the word (Ma & Hovy, 2016).
 
@@ -26,6 +35,7 @@ class CharCNN(nn.Module):
         super().__init__()
         self.width = config.width
         self.embedding = nn.Embedding(num_chars, config.dim, padding_idx=0)
+        _init_uniform(self.embedding)
         self.window = nn.Linear(config.width * config.dim, config.filters)
         self.output_size = config.filters
 
@@ -46,6 +56,7 @@ class CharLSTM(nn.Module):
     def __init__(self, config: CharConfig, num_chars: int):
         super().__init__()
         self.embedding = nn.Embedding(num_chars, config.dim, padding_idx=0)
+        _init_uniform(self.embedding)
         self.forward_lstm = nn.LSTM(config.dim, config.hidden_size, batch_first=True)
         self.backward_lstm = nn.LSTM(config.dim, config.hidden_size, batch_first=True)
         self.output_size = 2 * config.hidden_size
@@ -75,6 +86,7 @@ class Embedder(nn.Module):
         super().__init__()
         # sparse: each step updates only the rows of the words in the batch
         self.words = nn.Embedding(num_words, config.word.dim, padding_idx=0, sparse=True)
+        _init_uniform(self.words)
         self.words.weight.requires_grad = not (config.pretrained and config.freeze)
         char_type = config.char.type
         self.chars = CHAR_ENCODERS[char_type](config.char, num_chars) if char_type else None
