@@ -73,3 +73,10 @@ def test_tokeniser_offsets_slice_back_to_tokens(text):
             assert text[start:end] == token and token.strip() == token and token
             assert start >= previous_end
             previous_end = end
+
+
+@given(st.text(st.sampled_from(list("aZé1٣ ,.'-\u0301東nt's")), max_size=40) | TEXT)
+def test_tokeniser_fast_path_agrees_with_the_rules(text):
+    from ner_rnn.data.tokenize import tokenize_by_rules
+
+    assert tokenize(text) == tokenize_by_rules(text)

@@ -40,7 +40,25 @@ _WHITESPACE_TOKEN = re.compile(r"\S+")
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
-    """Split raw text into `(token, start, end)` triples by the rules above."""
+    """Split raw text into `(token, start, end)` triples by the rules above.
+
+    Runs of letters only, or digits only, are whole tokens under every rule, so they
+    skip the regular expression (most words of most text: a large speed-up).
+    """
+    tokens = []
+    for chunk in _WHITESPACE_TOKEN.finditer(text):
+        word = chunk.group()
+        if word.isalpha() or word.isdecimal():
+            tokens.append((word, chunk.start(), chunk.end()))
+        else:
+            offset = chunk.start()
+            tokens += [(m.group(), offset + m.start(), offset + m.end())
+                       for m in _TOKEN.finditer(word)]
+    return tokens
+
+
+def tokenize_by_rules(text: str) -> list[tuple[str, int, int]]:
+    """`tokenize` without the fast path: the rules applied to the whole text."""
     return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
