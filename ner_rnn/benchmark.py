@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import io
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from ner_rnn import model_dir
 from ner_rnn.config import Config
 from ner_rnn.data.batching import bucket_batches, collate
 from ner_rnn.data.conll import read_conll
@@ -49,8 +54,10 @@ class BareBiLSTM(nn.Module):
         return self.output(torch.cat([self.forward_lstm(x)[0], backward], dim=-1))
 
 
-def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1) -> dict:
-    """Measure everything; `scale` repeats the training corpus (to check linear cost)."""
+def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
+        stream_lines: list[int] = ()) -> dict:
+    """Measure everything; `scale` repeats the training corpus (to check linear cost);
+    `stream_lines` times the whole `tag` command on generated inputs of those sizes."""
     set_threads(config.threads)
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
@@ -97,6 +104,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1) -
     }
     if tag_file is not None:
         result["tag"] = _tag_figures(tagger, bare, tag_file, device)
+        if stream_lines:
+            result["tag"]["whole_command"] = whole_command(tagger, tag_file, list(stream_lines))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -135,6 +144,38 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
             "model_tokens_per_s": tokens / model, "bound_tokens_per_s": tokens / forward}
 
 
+def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int]) -> list[dict]:
+    """`ner-rnn tag --input FILE --output FILE` as a separate process on generated inputs
+    of each size (the tag corpus's lines, repeated): wall-clock sentences/s of the whole
+    command, start-up included, and the process's peak memory, which stays flat when
+    tagging streams."""
+    sentences = [" ".join(s.tokens) for s in read_conll(tag_file, tagged=False)]
+    results = []
+    with tempfile.TemporaryDirectory() as temp:
+        model = Path(temp) / "model"
+        model_dir.prepare_directory(model)
+        model_dir.save_description(model, tagger.config, tagger.vocabs)
+        model_dir.save_weights(model, tagger.network)
+        for count in line_counts:
+            source, output = Path(temp) / "input.txt", Path(temp) / "output.jsonl"
+            with open(source, "w", encoding="utf-8") as out:
+                out.writelines(sentences[i % len(sentences)] + "\n" for i in range(count))
+            command = [sys.executable, "-c", _MEASURED_TAG, "--model", str(model),
+                       "--input", str(source), "--output", str(output)]
+            started = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            seconds = time.perf_counter() - started
+            results.append({"lines": count, "sentences_per_s": count / seconds,
+                            "peak_rss_mb": float(done.stdout.strip().splitlines()[-1])})
+    return results
+
+
+# runs `ner-rnn tag` and prints its own peak memory in MB as the last line
+_MEASURED_TAG = (
+    "import resource, sys; from ner_rnn.cli import main; code = main(['tag', *sys.argv[1:]]); "
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024); sys.exit(code)")
+
+
 def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> float:
     warm_up()
     _synchronize(device)
@@ -164,4 +205,7 @@ def format_table(result: dict) -> str:
                      f"   model {tag['model_tokens_per_s']:9.0f} tok/s"
                      f"   bound {tag['bound_tokens_per_s']:9.0f} tok/s"
                      f"   ratio {tag['bound_tokens_per_s'] / tag['model_tokens_per_s']:.2f}x")
+        for run_ in tag.get("whole_command", []):
+            lines.append(f"tag command on {run_['lines']:,} lines: "
+                         f"{run_['sentences_per_s']:.0f} sent/s, peak RSS {run_['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--tag", help="CoNLL corpus whose sentences are tagged as raw lines")
     bench.add_argument("--scale", type=int, default=1,
                        help="repeat the training corpus this many times")
+    bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",
+                       help="also time the whole tag command on generated inputs of N lines")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -116,7 +118,10 @@ def run_train(args: argparse.Namespace) -> int:
 def run_benchmark(args: argparse.Namespace) -> int:
     from ner_rnn.benchmark import format_table, run
 
-    result = run(load_config(args.config, args.set), args.train, args.tag, args.scale)
+    if args.stream_lines and not args.tag:
+        raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
+    result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
+                 args.stream_lines)
     print(json.dumps(result) if args.json else format_table(result))
     return 0
 

@@ -150,3 +150,15 @@ def test_nbest_and_confidence(model, capsys):
     assert result["entities"] and all(0 < e["confidence"] <= 1 for e in result["entities"])
     assert main(["tag", "--model", str(model), "--nbest", "0", "x"]) == 2
     assert "error: --nbest: expected a number >= 1, got 0" in capsys.readouterr().err
+
+
+def test_benchmark_json_keys(capsys):
+    assert main(["benchmark", "--config", str(ROOT / "configs" / "default.yaml"),
+                 "--train", str(SAMPLE / "dev.conll"), "--tag", str(SAMPLE / "dev.conll"),
+                 "--set", "model.embeddings.char.type=cnn", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"train", "tag", "peak_rss_mb", "device", "threads"} <= set(result)
+    assert {"sentences_per_s", "tokens_per_s", "bound_tokens_per_s"} <= set(result["train"])
+    assert {"sentences_per_s", "tokens_per_s", "model_tokens_per_s",
+            "bound_tokens_per_s"} <= set(result["tag"])
+    assert all(v > 0 for v in result["train"].values())
