@@ -69,7 +69,7 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     vocabs = Vocabularies.build((s.tokens for s in sentences), tags, word.min_freq,
                                 word.lowercase, word.normalize_digits)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items).to(device)
+                            vocabs.labels.items, config.train.mixed_precision).to(device)
     tagger = Tagger(config, vocabs, network, device)
     encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
     batches = bucket_batches([len(s.tokens) for s in sentences], config.train.batch_size, rng)

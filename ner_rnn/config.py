@@ -106,6 +106,7 @@ class TrainConfig:
     lr_decay: float = _key(0.0, minimum=0.0)  # lr at epoch e is lr / (1 + lr_decay * e)
     clip_grad_norm: float | None = _key(5.0, above=0.0)  # max gradient norm; null: no clipping
     patience: int | None = _key(5, minimum=1)  # epochs without dev gain before stopping; null: never
+    mixed_precision: bool = False  # run embeddings and encoder in bfloat16 (for GPUs)
 
 
 @dataclass

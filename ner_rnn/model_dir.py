@@ -49,7 +49,10 @@ def prepare_directory(directory: str | Path) -> Path:
 
 
 def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> None:
-    """Write config, vocabularies and format version (all but weights and metrics)."""
+    """Write config, vocabularies and format version (all but weights and metrics); a
+    checkpoint left by an earlier run in the same directory is removed, so `--resume`
+    can never mix two runs."""
+    (directory / CHECKPOINT).unlink(missing_ok=True)
     atomic_write_text(directory / CONFIG, yaml.safe_dump(to_dict(config), sort_keys=False))
     atomic_write_text(directory / VOCAB, json.dumps(vocabs.to_json(), ensure_ascii=False))
     meta = {"format_version": FORMAT_VERSION, "ner_rnn_version": __version__}
@@ -123,7 +126,8 @@ def load_model(directory: str | Path, implementation: str | None = None
         state = convert_encoder(state, encoder.type, implementation)
         encoder = replace(encoder, implementation=implementation)
         config = replace(config, model=replace(config.model, encoder=encoder))
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars), vocabs.labels.items)
+    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
+                            vocabs.labels.items, config.train.mixed_precision)
     _check_weights(directory / WEIGHTS, state, network)
     network.load_state_dict(state)
     network.eval()

@@ -80,7 +80,7 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
             warn_unseen_types(path, sentences, vocabs)
     vectors = _pretrained_rows(config, vocabs, corpora)
     network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items)
+                            vocabs.labels.items, config.train.mixed_precision)
     if vectors is not None:
         network.embedder.set_word_vectors(vectors)
     network.to(device)

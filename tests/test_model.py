@@ -81,3 +81,15 @@ def test_encoder_equals_packed_bidirectional_torch_module(kind):
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
     expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True)
     torch.testing.assert_close(encoder(x, mask, lengths), expected, atol=1e-6, rtol=0)
+
+
+def test_mixed_precision_trains_with_float32_heads():
+    config = load_config(None, ["model.head.type=crf", "model.embeddings.word.dim=5",
+                                "model.encoder.hidden_size=6"])
+    net = TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"],
+                        mixed_precision=True)
+    batch = collate(SENTENCES, [0, 1, 2])
+    assert net.features(batch).dtype == torch.float32
+    loss = net.loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss) and net.encoder.stack.layers[0][0].fused.weight_ih_l0.grad is not None

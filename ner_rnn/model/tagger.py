@@ -20,8 +20,10 @@ class TaggerNetwork(nn.Module):
     `labels` are the tag strings of `config.scheme`, in id order.
     """
 
-    def __init__(self, config: ModelConfig, num_words: int, num_chars: int, labels: list[str]):
+    def __init__(self, config: ModelConfig, num_words: int, num_chars: int, labels: list[str],
+                 mixed_precision: bool = False):
         super().__init__()
+        self.mixed_precision = mixed_precision
         self.embedder = Embedder(config.embeddings, num_words, num_chars, config.locked_dropout)
         self.encoder = RecurrentEncoder(config.encoder, self.embedder.output_size,
                                         config.locked_dropout)
@@ -31,9 +33,11 @@ class TaggerNetwork(nn.Module):
 
     def features(self, batch: Batch) -> torch.Tensor:
         """Encoder features: float (batch, time, encoder output), zero on padding."""
-        x = self.embedder(batch)  # (batch, time, embedder output)
-        x = self.encoder(x, batch.mask, batch.lengths)  # (batch, time, hidden * directions)
-        return self.feature_dropout(x)
+        with torch.autocast(batch.words.device.type, torch.bfloat16,
+                            enabled=self.mixed_precision):
+            x = self.embedder(batch)  # (batch, time, embedder output)
+            x = self.encoder(x, batch.mask, batch.lengths)  # (batch, time, hidden * dirs)
+        return self.feature_dropout(x.float())  # heads and their sums stay in float32
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Scalar training loss of a tagged batch."""
