@@ -170,10 +170,12 @@ def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int]) -> list
     return results
 
 
-# runs `ner-rnn tag` and prints its own peak memory in MB as the last line
+# runs `ner-rnn tag` and prints its own peak memory in MB as the last line. VmHWM, not
+# ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak.
 _MEASURED_TAG = (
-    "import resource, sys; from ner_rnn.cli import main; code = main(['tag', *sys.argv[1:]]); "
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024); sys.exit(code)")
+    "import sys; from ner_rnn.cli import main; code = main(['tag', *sys.argv[1:]]); "
+    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
+    "print(int(hwm[0].split()[1]) / 1024 if hwm else 'nan'); sys.exit(code)")
 
 
 def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> float:
