@@ -69,17 +69,13 @@ class Tagger:
     def predict(self, sentences: Sequence[Sequence[str]], scheme: str | None = None
                 ) -> list[list[str]]:
         """Tags for each tokenised sentence, in `scheme` (default: the training data's)."""
-        model_tags = self._predict_model_tags(sentences)
         model_scheme, target = self.config.model.scheme, scheme or self.scheme
-        return [convert(tags, model_scheme, target) for tags in model_tags]
+        return [convert(decoded.tags, model_scheme, target) for decoded in self._decode(sentences)]
 
     def encode(self, tokens: list[str], tags: list[str] | None = None) -> Encoded:
         """Ids for one sentence (tags in the model's scheme), as the network reads them."""
         char = self.config.model.embeddings.char
         return encode(self.vocabs, tokens, tags, char.max_length if char.type else None)
-
-    def _predict_model_tags(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        return [decoded.tags for decoded in self._decode(sentences)]
 
     def _decode(self, sentences: Sequence[Sequence[str]], nbest: int = 1,
                 confidence: bool = False) -> list[Decoded]:

@@ -135,10 +135,9 @@ def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
             f"ner-rnn train --resume {directory}") from None
     if patience is not None and progress.stale >= patience:
         log.info("no dev F1 gain for %d epochs: stopped early", progress.stale)
-    if not world.is_main:
-        distributed.leave(world)
-        return {}
     distributed.leave(world)
+    if not world.is_main:
+        return {}  # rank 0 scores and reports
     network.load_state_dict(model_dir.load_weights(directory, network))
     summary = {"final": True, "best_epoch": progress.best_epoch}
     for name, sentences in (("dev", corpora.dev), ("test", corpora.test)):

@@ -17,7 +17,8 @@ def test_vocabularies_normalise_and_round_trip_json():
     vocabs = Vocabularies.build([["Paris", "in", "1996"]], [["S-LOC", "O", "O"]],
                                 lowercase=True, normalize_digits=True)
     assert vocabs.words.items == [PAD, UNK, "0000", "in", "paris"]
-    assert vocabs.word_ids(["PARIS", "2001", "Rome"]) == [4, 2, 1]
+    assert [vocabs.token_ids(t, 30)[0] for t in ["PARIS", "2001", "Rome"]] == [4, 2, 1]
+    assert vocabs.token_ids("Paris", 3)[1:] == (5, vocabs.chars.ids("Par"))  # title, chars
     assert vocabs.labels.items == ["O", "S-LOC"]  # sorted, no specials
     assert "é" not in vocabs.chars and "P" in vocabs.chars
     again = Vocabularies.from_json(vocabs.to_json())

@@ -110,9 +110,6 @@ class Vocabularies:
             token = _DIGIT.sub("0", token)
         return token
 
-    def word_ids(self, tokens: list[str]) -> list[int]:
-        return self.words.ids(self.normalize(token) for token in tokens)
-
     def token_ids(self, token: str, max_chars: int) -> tuple[int, int, list[int]]:
         """(word id, casing id, ids of its first `max_chars` characters), cached."""
         key = (token, max_chars)
