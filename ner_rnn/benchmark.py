@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -26,15 +25,14 @@ from ner_rnn import model_dir
 from ner_rnn.config import Config
 from ner_rnn.data.batching import bucket_batches, collate
 from ner_rnn.data.conll import read_conll
-from ner_rnn.data.schemes import convert, detect_scheme
-from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.data.schemes import convert
 from ner_rnn.formats import format_result
 from ner_rnn.model.cells import gather_steps, reverse_within_lengths
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.tagger import build_network
 from ner_rnn.optim import Optimizer
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.tagging import Tagger
-from ner_rnn.training import train_epoch
+from ner_rnn.training import prepare_vocabularies, train_epoch
 
 
 class BareBiLSTM(nn.Module):
@@ -62,14 +60,9 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
     sentences = read_conll(train_file, config.data.tag_column) * scale
-    scheme = detect_scheme([s.tags for s in sentences])
-    config = replace(config, data=replace(config.data, scheme=scheme))
-    tags = [convert(s.tags, scheme, config.model.scheme) for s in sentences]
-    word = config.model.embeddings.word
-    vocabs = Vocabularies.build((s.tokens for s in sentences), tags, word.min_freq,
-                                word.lowercase, word.normalize_digits)
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items, config.train.mixed_precision).to(device)
+    config, vocabs = prepare_vocabularies(config, sentences)
+    tags = [convert(s.tags, config.data.scheme, config.model.scheme) for s in sentences]
+    network = build_network(config, vocabs).to(device)
     tagger = Tagger(config, vocabs, network, device)
     encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
     batches = bucket_batches([len(s.tokens) for s in sentences], config.train.batch_size, rng)

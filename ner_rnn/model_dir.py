@@ -26,7 +26,7 @@ from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, NerError
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model.convert import convert_encoder
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.tagger import TaggerNetwork, build_network
 
 FORMAT_VERSION = 1
 CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
@@ -126,8 +126,7 @@ def load_model(directory: str | Path, implementation: str | None = None
         state = convert_encoder(state, encoder.type, implementation)
         encoder = replace(encoder, implementation=implementation)
         config = replace(config, model=replace(config.model, encoder=encoder))
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items, config.train.mixed_precision)
+    network = build_network(config, vocabs)
     _check_weights(directory / WEIGHTS, state, network)
     network.load_state_dict(state)
     network.eval()

@@ -29,7 +29,7 @@ from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, NerError
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.tagger import TaggerNetwork, build_network
 from ner_rnn.optim import Optimizer, clip_gradients
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.tagging import Tagger, warn_unseen_types
@@ -67,20 +67,12 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
     world, device = distributed.join(resolve_device(config.device))
     rng = seed_everything(config.seed)  # the same seed on every rank: the same model
     corpora = _read_corpora(config)
-    scheme = config.data.scheme
-    if scheme == "auto":
-        scheme = detect_scheme([s.tags for s in corpora.train])
-    config = replace(config, data=replace(config.data, scheme=scheme))
-    train_tags = [convert(s.tags, scheme, config.model.scheme) for s in corpora.train]
-    word = config.model.embeddings.word
-    vocabs = Vocabularies.build((s.tokens for s in corpora.train), train_tags, word.min_freq,
-                                word.lowercase, word.normalize_digits)
+    config, vocabs = prepare_vocabularies(config, corpora.train)
     for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
         if sentences is not None:
             warn_unseen_types(path, sentences, vocabs)
     vectors = _pretrained_rows(config, vocabs, corpora)
-    network = TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
-                            vocabs.labels.items, config.train.mixed_precision)
+    network = build_network(config, vocabs)
     if vectors is not None:
         network.embedder.set_word_vectors(vectors)
     network.to(device)
@@ -90,9 +82,24 @@ def train(config: Config, output_dir: str | Path | None = None) -> dict:
         model_dir.prepare_directory(directory)
         model_dir.save_description(directory, config, vocabs)
         log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
-                 len(corpora.train), scheme, config.model.scheme, len(vocabs.words),
+                 len(corpora.train), config.data.scheme, config.model.scheme, len(vocabs.words),
                  len(vocabs.labels), device, f", {world.size} processes" if world.active else "")
     return _run(config, vocabs, network, optimizer, corpora, rng, Progress(), directory, world)
+
+
+def prepare_vocabularies(config: Config, sentences: list[Sentence]
+                         ) -> tuple[Config, Vocabularies]:
+    """Resolve `data.scheme` (detected from the training tags when `auto`) and build the
+    vocabularies from the training sentences, their tags in the model's scheme."""
+    scheme = config.data.scheme
+    if scheme == "auto":
+        scheme = detect_scheme([s.tags for s in sentences])
+    config = replace(config, data=replace(config.data, scheme=scheme))
+    tags = [convert(s.tags, scheme, config.model.scheme) for s in sentences]
+    word = config.model.embeddings.word
+    vocabs = Vocabularies.build((s.tokens for s in sentences), tags, word.min_freq,
+                                word.lowercase, word.normalize_digits)
+    return config, vocabs
 
 
 def resume(directory: str | Path) -> dict:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ner_rnn.config import ModelConfig
+from ner_rnn.config import Config, ModelConfig
 from ner_rnn.data.batching import Batch
+from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.model.decoding import Potentials, viterbi
 from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.embeddings import Embedder
@@ -53,6 +54,12 @@ class TaggerNetwork(nn.Module):
     def decode(self, batch: Batch) -> list[list[int]]:
         """Best tag ids per sentence, each trimmed to its length."""
         return best_paths(self.head, self.potentials(batch), batch)
+
+
+def build_network(config: Config, vocabs: Vocabularies) -> TaggerNetwork:
+    """The network a config describes, sized by its vocabularies."""
+    return TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
+                         vocabs.labels.items, config.train.mixed_precision)
 
 
 def best_paths(head: nn.Module, p: Potentials, batch: Batch) -> list[list[int]]:
