@@ -23,7 +23,7 @@ from torch import nn
 
 from ner_rnn import model_dir
 from ner_rnn.config import Config
-from ner_rnn.data.batching import bucket_batches, collate
+from ner_rnn.data.batching import batch_rows, collate, context_windows
 from ner_rnn.data.conll import read_conll
 from ner_rnn.data.schemes import convert
 from ner_rnn.formats import format_result
@@ -65,11 +65,14 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     network = build_network(config, vocabs).to(device)
     tagger = Tagger(config, vocabs, network, device)
     encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
-    batches = bucket_batches([len(s.tokens) for s in sentences], config.train.batch_size, rng)
+    lengths = [len(s.tokens) for s in sentences]
+    rows = context_windows([s.document for s in sentences], lengths,
+                           config.model.document_context)
+    batches = batch_rows(rows, lengths, config.train.batch_size, rng)
     tokens = sum(len(s.tokens) for s in sentences)
     optimizer = Optimizer(network, config.train)
 
-    def train_pass(chosen: list[list[int]]) -> None:
+    def train_pass(chosen: list[list[list[int]]]) -> None:
         train_epoch(network, optimizer, config.train, encoded, chosen, device, 0, "benchmark")
 
     bare = BareBiLSTM(len(vocabs.words), network.embedder.output_size,
@@ -81,7 +84,9 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
         bare.train()
         for batch in chosen:
             bare_optimizer.zero_grad(set_to_none=True)
-            scores = bare(batch.words, batch.lengths)  # (batch, time, tags)
+            scores = bare(batch.words, batch.row_lengths)  # (rows, row time, tags)
+            if batch.positions is not None:  # document context: back to sentences
+                scores = scores.flatten(0, 1)[batch.positions]  # (batch, time, tags)
             nn.functional.cross_entropy(scores[batch.mask], batch.tags[batch.mask]).backward()
             bare_optimizer.step()
 
@@ -115,8 +120,10 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
             out.write(format_result(result, "json"))
 
     encoded = [tagger.encode(s.tokens) for s in sentences]
-    batches = [collate(encoded, b).to(device)
-               for b in bucket_batches([len(s.tokens) for s in sentences], size)]
+    lengths = [len(s.tokens) for s in sentences]
+    rows = context_windows([s.document for s in sentences], lengths,
+                           tagger.config.model.document_context)
+    batches = [collate(encoded, b).to(device) for b in batch_rows(rows, lengths, size)]
     tagger.network.eval()
     bare.eval()
 
@@ -128,7 +135,7 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
     def bound(chosen: list) -> None:
         with torch.inference_mode():
             for batch in chosen:
-                bare(batch.words, batch.lengths).argmax(-1).tolist()
+                bare(batch.words, batch.row_lengths).argmax(-1).tolist()
 
     whole = _timed(lambda: end_to_end(lines), lambda: end_to_end(lines[:500]), device)
     model = _timed(lambda: model_only(batches), lambda: model_only(batches[:2]), device)

@@ -174,15 +174,19 @@ def run_tag(args: argparse.Namespace) -> int:
     return 0
 
 
-def _input_lines(args: argparse.Namespace, progress: bool = True) -> Iterator[str]:
+def _input_lines(args: argparse.Namespace, progress: bool = True
+                 ) -> Iterator[tuple[str, int | None]]:
+    """Lines to tag, each with its document id (None: blank lines end documents)."""
     if args.input and args.input_format == "conll":
         sentences = read_conll(args.input, tagged=False)
-        return iter([" ".join(s.tokens) for s in sentences])
+        return iter([(" ".join(s.tokens), s.document) for s in sentences])
     if args.input:
-        return _read_lines(args.input, progress)
-    if args.sentences == ["-"]:
-        return (line.rstrip("\r\n") for line in sys.stdin)
-    return iter(args.sentences)
+        lines = _read_lines(args.input, progress)
+    elif args.sentences == ["-"]:
+        lines = (line.rstrip("\r\n") for line in sys.stdin)
+    else:
+        lines = iter(args.sentences)
+    return ((line, None) for line in lines)
 
 
 def _read_lines(path: str, progress: bool = True) -> Iterator[str]:

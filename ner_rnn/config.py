@@ -91,14 +91,16 @@ class ModelConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # on encoder outputs, before the head
     locked_dropout: bool = False  # one dropout mask per sentence, shared by all time steps
+    document_context: int = _key(0, minimum=0)  # encoder reads windows of up to this many
+    # tokens of consecutive sentences of one document; 0: every sentence alone
     head: HeadConfig = field(default_factory=HeadConfig)
 
 
 @dataclass
 class TrainConfig:
     epochs: int = _key(30, minimum=1)  # upper bound on passes over the training data
-    batch_size: int = _key(32, minimum=1)  # sentences per training batch
-    eval_batch_size: int = _key(256, minimum=1)  # sentences per batch when scoring/tagging
+    batch_size: int = _key(32, minimum=1)  # sentences (or context windows) per training batch
+    eval_batch_size: int = _key(256, minimum=1)  # the same when scoring/tagging
     optimizer: str = _key("adam", choices=("sgd", "adam", "adamw"))
     lr: float = _key(0.002, above=0.0)  # initial learning rate
     momentum: float = _key(0.9, minimum=0.0, below=1.0)  # for sgd only

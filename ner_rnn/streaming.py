@@ -31,23 +31,28 @@ class TagOptions:
     chunk_lines: int = 8192  # lines read, tagged and written at a time
 
 
-def chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
+Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
+
+
+def chunks(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
     while chunk := list(islice(lines, size)):
         yield chunk
 
 
-def tag_chunk(tagger: Tagger, chunk: list[str], options: TagOptions) -> str:
-    results = tagger.tag(chunk, options.pretokenized, options.scheme, options.nbest,
-                         options.confidence)
+def tag_chunk(tagger: Tagger, chunk: list[Line], options: TagOptions) -> str:
+    documents = [document for _, document in chunk]
+    results = tagger.tag([text for text, _ in chunk], options.pretokenized, options.scheme,
+                         options.nbest, options.confidence,
+                         None if None in documents else documents)
     return "".join(format_result(result, options.format) for result in results)
 
 
-def tag_stream(tagger: Tagger, lines: Iterator[str], out: TextIO, options: TagOptions) -> None:
+def tag_stream(tagger: Tagger, lines: Iterator[Line], out: TextIO, options: TagOptions) -> None:
     """Tag every line, writing results in input order as each chunk is done."""
     out.writelines(tag_chunk(tagger, chunk, options) for chunk in chunks(lines, options.chunk_lines))
 
 
-def tag_file(tagger: Tagger, lines: Iterator[str], output: str | Path, options: TagOptions,
+def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options: TagOptions,
              world: distributed.World) -> None:
     """Tag into `output` (atomically); sharded across ranks when run under torchrun."""
     if not world.active:

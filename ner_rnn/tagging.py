@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import Counter
@@ -12,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ner_rnn.config import Config
-from ner_rnn.data.batching import Batch, Encoded, bucket_batches, collate, encode
+from ner_rnn.data.batching import Batch, Encoded, batch_rows, collate, context_windows, encode
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import convert, detect_scheme, spans, tags_from_spans
 from ner_rnn.data.tokenize import split_whitespace, tokenize
@@ -66,11 +67,17 @@ class Tagger:
         """The tag scheme of the training data, in which tags are returned."""
         return self.config.data.scheme
 
-    def predict(self, sentences: Sequence[Sequence[str]], scheme: str | None = None
-                ) -> list[list[str]]:
-        """Tags for each tokenised sentence, in `scheme` (default: the training data's)."""
+    def predict(self, sentences: Sequence[Sequence[str]], scheme: str | None = None,
+                documents: Sequence[int] | None = None) -> list[list[str]]:
+        """Tags for each tokenised sentence, in `scheme` (default: the training data's).
+
+        A model trained with `model.document_context` reads consecutive sentences of one
+        document together: `documents` gives each sentence's document id; by default an
+        empty sentence ends a document.
+        """
         model_scheme, target = self.config.model.scheme, scheme or self.scheme
-        return [convert(decoded.tags, model_scheme, target) for decoded in self._decode(sentences)]
+        return [convert(decoded.tags, model_scheme, target)
+                for decoded in self._decode(sentences, documents=documents)]
 
     def encode(self, tokens: list[str], tags: list[str] | None = None) -> Encoded:
         """Ids for one sentence (tags in the model's scheme), as the network reads them."""
@@ -78,22 +85,27 @@ class Tagger:
         return encode(self.vocabs, tokens, tags, char.max_length if char.type else None)
 
     def _decode(self, sentences: Sequence[Sequence[str]], nbest: int = 1,
-                confidence: bool = False) -> list[Decoded]:
+                confidence: bool = False, documents: Sequence[int] | None = None
+                ) -> list[Decoded]:
         """Decode in length-sorted batches; results in input order, empty ones for empty
-        sentences. Tags are in the model's scheme."""
-        encoded = [self.encode(list(tokens)) for tokens in sentences]
+        sentences. Tags are in the model's scheme. See `predict` for `documents`."""
         lengths = [len(tokens) for tokens in sentences]
-        results = [Decoded([]) for _ in sentences]
+        if documents is None:  # an empty sentence ends a document
+            documents = list(itertools.accumulate(int(n == 0) for n in lengths))
         real = [i for i, n in enumerate(lengths) if n > 0]
+        encoded = [self.encode(list(sentences[i])) for i in real]
+        real_lengths = [lengths[i] for i in real]
+        rows = context_windows([documents[i] for i in real], real_lengths,
+                               self.config.model.document_context)
+        results = [Decoded([]) for _ in sentences]
         was_training = self.network.training
         self.network.eval()
         with torch.inference_mode():
-            for rows in bucket_batches([lengths[i] for i in real],
-                                       self.config.train.eval_batch_size):
-                indices = [real[r] for r in rows]
-                batch = collate(encoded, indices).to(self.device)
-                for index, decoded in zip(indices, self._decode_batch(batch, nbest, confidence)):
-                    results[index] = decoded
+            for batch_of_rows in batch_rows(rows, real_lengths, self.config.train.eval_batch_size):
+                batch = collate(encoded, batch_of_rows).to(self.device)
+                for index, decoded in zip(batch.indices,
+                                          self._decode_batch(batch, nbest, confidence)):
+                    results[real[index]] = decoded
         self.network.train(was_training)
         return results
 
@@ -121,7 +133,8 @@ class Tagger:
         return decoded
 
     def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
-            nbest: int = 1, confidence: bool = False) -> list[dict]:
+            nbest: int = 1, confidence: bool = False, documents: Sequence[int] | None = None
+            ) -> list[dict]:
         """Tokenise and tag raw lines; one result per line, in input order.
 
         Each result is `{"tokens", "tags", "entities"}`; an entity is `{"text", "type",
@@ -129,14 +142,15 @@ class Tagger:
         offsets into the line, ends exclusive. An empty line gives an empty result.
         `confidence=True` adds each entity's probability (its span tagged exactly so,
         from forward-backward); `nbest=K` adds `"nbest"`: up to K `{"tags", "entities",
-        "probability"}`, best first.
+        "probability"}`, best first. `documents` as in `predict` (by default a blank
+        line ends a document).
         """
         if nbest < 1:
             raise ValueError(f"nbest must be at least 1, got {nbest}")
         split = split_whitespace if pretokenized else tokenize
         tokenised = [split(text) for text in texts]
         decoded = self._decode([[token for token, _, _ in line] for line in tokenised],
-                               nbest, confidence)
+                               nbest, confidence, documents)
         results = []
         for text, line, item in zip(texts, tokenised, decoded):
             result = self._result(text, line, item.tags, scheme, item.confidence)
@@ -172,7 +186,8 @@ class Tagger:
         Predictions are written in the corpus's own scheme (detected unless given).
         """
         scheme = scheme or detect_scheme([s.tags for s in sentences])
-        predicted = self.predict([s.tokens for s in sentences], scheme)
+        predicted = self.predict([s.tokens for s in sentences], scheme,
+                                 [s.document for s in sentences])
         counts = Counts()
         for sentence, tags in zip(sentences, predicted):
             counts.add(sentence.tags, tags, scheme)

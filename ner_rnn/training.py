@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ner_rnn import distributed, model_dir
 from ner_rnn.config import Config, TrainConfig
-from ner_rnn.data.batching import Encoded, bucket_batches, collate
+from ner_rnn.data.batching import Encoded, batch_rows, collate, context_windows
 from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
@@ -172,13 +172,15 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
     word_dropout = WordDropout.for_corpus(tagger.vocabs, corpora.train,
                                           config.model.embeddings.word.singleton_unk, device)
     lengths = [len(s.words) for s in encoded]
+    rows = context_windows([s.document for s in corpora.train], lengths,
+                           config.model.document_context)
     patience = config.train.patience
     while progress.epoch < config.train.epochs and (patience is None or progress.stale < patience):
         epoch = progress.epoch + 1
         lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batches = distributed.shard(bucket_batches(lengths, config.train.batch_size, rng), world)
+        batches = distributed.shard(batch_rows(rows, lengths, config.train.batch_size, rng), world)
         started = time.perf_counter()
         stats = train_epoch(model, optimizer, config.train, encoded, batches, device,
                             epoch, f"epoch {epoch}/{config.train.epochs}", word_dropout)
@@ -206,9 +208,10 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
 
 
 def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfig,
-                 encoded: list[Encoded], batches: list[list[int]], device: torch.device,
+                 encoded: list[Encoded], batches: list[list[list[int]]], device: torch.device,
                  epoch: int, description: str, word_dropout: WordDropout | None = None) -> dict:
-    """One pass over the batches; returns mean loss and gradient norms (before clipping).
+    """One pass over the batches (each a list of encoder rows, see `collate`); returns
+    mean loss and gradient norms (before clipping).
 
     `model(batch)` is the loss: a TaggerNetwork, or one wrapped in DistributedDataParallel.
     """
@@ -216,8 +219,8 @@ def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfi
     total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
     with tqdm(total=len(encoded), desc=description, unit="sent", leave=False,
               disable=None) as bar:
-        for number, indices in enumerate(batches, start=1):
-            batch = collate(encoded, indices).to(device)
+        for number, rows in enumerate(batches, start=1):
+            batch = collate(encoded, rows).to(device)
             if word_dropout is not None:
                 batch.words = word_dropout(batch.words)
             optimizer.zero_grad()
@@ -233,7 +236,7 @@ def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfi
             total_loss += value
             total_norm += norm
             largest_norm = max(largest_norm, norm)
-            bar.update(len(indices))
+            bar.update(len(batch.indices))
             bar.set_postfix(loss=f"{total_loss / number:.4f}", refresh=False)
     count = max(len(batches), 1)
     return {"loss": total_loss / count, "grad_norm_mean": total_norm / count,

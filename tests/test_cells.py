@@ -114,7 +114,7 @@ def test_tagger_weights_convert_both_ways(kind):
 
     fused, native = build("torch"), build("native")
     native.load_state_dict(convert_encoder(fused.state_dict(), kind, "native"))
-    batch = collate(SENTENCES, [0, 1, 2])
+    batch = collate(SENTENCES, [[0], [1], [2]])
     torch.testing.assert_close(native.features(batch), fused.features(batch), atol=1e-5, rtol=0)
     again = build("torch")
     again.load_state_dict(convert_encoder(native.state_dict(), kind, "torch"))

@@ -42,7 +42,7 @@ def test_reverse_within_lengths_keeps_padding_in_place():
 @pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
 def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional, head):
     net = network(kind, layers, bidirectional, head)
-    batch = collate(SENTENCES, [0, 1, 2])
+    batch = collate(SENTENCES, [[0], [1], [2]])
     features = net.features(batch)
     assert features.shape == (3, 5, 6 * (2 if bidirectional else 1))
     assert torch.all(features[1, 2:] == 0)  # padding positions are zero
@@ -54,13 +54,13 @@ def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional,
 @pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
 def test_padding_never_changes_a_sentence(kind, layers, bidirectional, head):
     net = network(kind, layers, bidirectional, head).eval()
-    together = net.features(collate(SENTENCES, [0, 1, 2]))
+    together = net.features(collate(SENTENCES, [[0], [1], [2]]))
     for row, index in enumerate([0, 1, 2]):
-        alone = net.features(collate(SENTENCES, [index]))
+        alone = net.features(collate(SENTENCES, [[index]]))
         length = len(WORDS[index])
         torch.testing.assert_close(together[row, :length], alone[0], atol=1e-6, rtol=0)
-    assert net.decode(collate(SENTENCES, [1, 0])) == [
-        net.decode(collate(SENTENCES, [1]))[0], net.decode(collate(SENTENCES, [0]))[0]]
+    assert net.decode(collate(SENTENCES, [[1], [0]])) == [
+        net.decode(collate(SENTENCES, [[1]]))[0], net.decode(collate(SENTENCES, [[0]]))[0]]
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
@@ -88,7 +88,7 @@ def test_mixed_precision_trains_with_float32_heads():
                                 "model.encoder.hidden_size=6"])
     net = TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"],
                         mixed_precision=True)
-    batch = collate(SENTENCES, [0, 1, 2])
+    batch = collate(SENTENCES, [[0], [1], [2]])
     assert net.features(batch).dtype == torch.float32
     loss = net.loss(batch)
     loss.backward()

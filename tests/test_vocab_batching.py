@@ -49,7 +49,7 @@ def test_collate_pads_masks_and_keeps_long_sentences_whole():
     vocabs = Vocabularies.build([["aa", "b"]], [["O", "B-X"]])
     long = encode(vocabs, ["aa"] * 3000, ["O"] * 3000, char_length=5)
     short = encode(vocabs, ["b", "aa"], ["B-X", "O"], char_length=5)
-    batch = collate([long, short], [1, 0])
+    batch = collate([long, short], [[1], [0]])
     assert batch.words.shape == (2, 3000) and batch.chars.shape == (2, 3000, 2)
     assert batch.lengths.tolist() == [2, 3000]
     assert batch.mask.dtype == torch.bool and batch.mask.sum().item() == 3002

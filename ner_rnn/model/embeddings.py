@@ -118,13 +118,14 @@ class Embedder(nn.Module):
         weight[0] = 0.0  # padding
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        """float (batch, time, output_size); padding rows are whatever dropout leaves of 0."""
-        parts = [self.words(batch.words)]  # (batch, time, word dim)
+        """float (rows, row time, output_size) for the encoder's rows; padding is
+        whatever dropout leaves of 0."""
+        parts = [self.words(batch.words)]  # (rows, row time, word dim)
         if self.chars is not None:
-            per_word = self._by_length(batch.chars[batch.mask])  # (tokens, filters)
-            chars = per_word.new_zeros(batch.mask.shape + (per_word.size(1),))
-            chars[batch.mask] = per_word  # (batch, time, filters)
+            per_word = self._by_length(batch.chars[batch.row_mask])  # (tokens, filters)
+            chars = per_word.new_zeros(batch.row_mask.shape + (per_word.size(1),))
+            chars[batch.row_mask] = per_word  # (rows, row time, filters)
             parts.append(chars)
         if self.casing is not None:
-            parts.append(self.casing(batch.casing))  # (batch, time, casing dim)
+            parts.append(self.casing(batch.casing))  # (rows, row time, casing dim)
         return self.dropout(torch.cat(parts, dim=-1))

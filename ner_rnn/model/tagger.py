@@ -33,12 +33,17 @@ class TaggerNetwork(nn.Module):
                                config.scheme, config.head.constrain)
 
     def features(self, batch: Batch) -> torch.Tensor:
-        """Encoder features: float (batch, time, encoder output), zero on padding."""
+        """Encoder features per sentence: float (batch, time, encoder output), zero on
+        padding. With document context the encoder reads windows of sentences and each
+        sentence's tokens are then picked out of its window."""
         with torch.autocast(batch.words.device.type, torch.bfloat16,
                             enabled=self.mixed_precision):
-            x = self.embedder(batch)  # (batch, time, embedder output)
-            x = self.encoder(x, batch.mask, batch.lengths)  # (batch, time, hidden * dirs)
-        return self.feature_dropout(x.float())  # heads and their sums stay in float32
+            x = self.embedder(batch)  # (rows, row time, embedder output)
+            x = self.encoder(x, batch.row_mask, batch.row_lengths)  # (rows, row time, out)
+        x = x.float()  # heads and their sums stay in float32
+        if batch.positions is not None:
+            x = x.flatten(0, 1)[batch.positions] * batch.mask.unsqueeze(-1)  # (batch, time, out)
+        return self.feature_dropout(x)
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Scalar training loss of a tagged batch."""
