@@ -93,3 +93,24 @@ def test_mixed_precision_trains_with_float32_heads():
     loss = net.loss(batch)
     loss.backward()
     assert torch.isfinite(loss) and net.encoder.stack.layers[0][0].fused.weight_ih_l0.grad is not None
+
+
+def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_sequence():
+    net = network("lstm", 2, True, "crf").eval()
+    joined = Encoded(np.concatenate([SENTENCES[0].words, SENTENCES[1].words]),
+                     np.array([3] * 7), np.zeros((7, 3), dtype=np.int64), None)
+    joined.chars[:5, :3] = SENTENCES[0].chars
+    joined.chars[5:, :2] = SENTENCES[1].chars
+    reference = net.features(collate([joined], [[0]]))[0]  # (7, out)
+    windowed = net.features(collate(SENTENCES, [[0, 1], [2]]))  # (3 sentences, 5, out)
+    torch.testing.assert_close(windowed[0, :5], reference[:5], atol=1e-6, rtol=0)
+    torch.testing.assert_close(windowed[1, :2], reference[5:], atol=1e-6, rtol=0)
+    assert windowed[1, 2:].abs().sum() == 0  # padding stays zero
+    alone = net.features(collate(SENTENCES, [[0]]))[0]
+    assert not torch.allclose(alone, reference[:5])  # the next sentence is context
+    torch.testing.assert_close(windowed[2, :3], net.features(collate(SENTENCES, [[2]]))[0],
+                               atol=1e-6, rtol=0)
+    batch = collate(SENTENCES, [[0, 1], [2]])
+    net.train()
+    net.loss(batch).backward()  # the loss runs on sentences
+    assert all(p.grad is not None for p in net.parameters())

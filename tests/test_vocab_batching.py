@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from ner_rnn.data.batching import bucket_batches, collate, encode
+from ner_rnn.data.batching import batch_rows, bucket_batches, collate, context_windows, encode
 from ner_rnn.data.vocab import CASINGS, PAD, UNK, Vocabularies, Vocabulary, casing
 
 
@@ -60,3 +60,34 @@ def test_collate_pads_masks_and_keeps_long_sentences_whole():
     assert batch.chars[0, :3].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
     assert batch.casing[0, :3].tolist() == [3, 3, 0]
     assert batch.indices == [1, 0]
+
+
+def test_context_windows_pack_consecutive_sentences_of_one_document():
+    documents = [0, 0, 0, 0, 1, 1, 2]
+    lengths = [3, 4, 9, 2, 1, 1, 5]
+    assert context_windows(documents, lengths, 8) == [[0, 1], [2], [3], [4, 5], [6]]
+    assert context_windows(documents, lengths, 100) == [[0, 1, 2, 3], [4, 5], [6]]
+    assert context_windows(documents, lengths, 0) == [[i] for i in range(7)]
+    rows = context_windows(documents, lengths, 8)
+    batches = batch_rows(rows, lengths, 2, np.random.default_rng(1))
+    assert sorted(r for batch in batches for row in batch for r in row) == list(range(7))
+    assert all(len(batch) <= 2 for batch in batches)
+
+
+def test_collate_windows_read_sentences_as_one_row_and_map_them_back():
+    vocabs = Vocabularies.build([["a", "bb", "c"]], [["O", "B-X", "O"]])
+    first = encode(vocabs, ["a", "bb"], ["O", "B-X"], char_length=5)
+    second = encode(vocabs, ["c", "a", "a"], ["O", "O", "O"], char_length=5)
+    third = encode(vocabs, ["bb"], ["B-X"], char_length=5)
+    batch = collate([first, second, third], [[0, 1], [2]])
+    a, bb, c = (vocabs.words.id(w) for w in ("a", "bb", "c"))
+    assert batch.words.tolist() == [[a, bb, c, a, a], [bb, 0, 0, 0, 0]]  # (rows, row time)
+    assert batch.row_lengths.tolist() == [5, 1] and batch.lengths.tolist() == [2, 3, 1]
+    assert batch.chars.shape == (2, 5, 2) and batch.chars[1, 0].tolist() == [vocabs.chars.id("b")] * 2
+    assert batch.indices == [0, 1, 2]
+    assert batch.mask.shape == batch.tags.shape == batch.positions.shape == (3, 3)
+    flat = batch.words.flatten()
+    assert (flat[batch.positions] * batch.mask).tolist() == [[a, bb, 0], [c, a, a], [bb, 0, 0]]
+    alone = collate([first, second, third], [[0], [1], [2]])
+    assert alone.positions is None and alone.row_mask is alone.mask
+    assert torch.equal(alone.tags, batch.tags)
