@@ -92,6 +92,9 @@ class Tagger:
         lengths = [len(tokens) for tokens in sentences]
         if documents is None:  # an empty sentence ends a document
             documents = list(itertools.accumulate(int(n == 0) for n in lengths))
+        if len(documents) != len(sentences):
+            raise ValueError(f"documents: expected one id per sentence ({len(sentences)}), "
+                             f"got {len(documents)}")
         real = [i for i, n in enumerate(lengths) if n > 0]
         encoded = [self.encode(list(sentences[i])) for i in real]
         real_lengths = [lengths[i] for i in real]

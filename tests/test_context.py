@@ -78,3 +78,5 @@ def test_every_way_of_tagging_reads_documents_alike(files, with_context, capsys)
                  "--input-format", "conll", "--format", "conll"]) == 0
     rows = [row.split("\t") for row in capsys.readouterr().out.splitlines() if row]
     assert [tag for _, tag in rows] == [tag for tags in predicted for tag in tags]
+    with pytest.raises(ValueError, match="one id per sentence"):
+        tagger.predict([["Vell", "rose", "."]], documents=[0, 0])
