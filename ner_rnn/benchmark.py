@@ -23,7 +23,7 @@ from torch import nn
 
 from ner_rnn import model_dir
 from ner_rnn.config import Config
-from ner_rnn.data.batching import batch_rows, collate, context_windows
+from ner_rnn.data.batching import batch_rows, collate
 from ner_rnn.data.conll import read_conll
 from ner_rnn.data.schemes import convert
 from ner_rnn.formats import format_result
@@ -66,9 +66,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     tagger = Tagger(config, vocabs, network, device)
     encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
     lengths = [len(s.tokens) for s in sentences]
-    rows = context_windows([s.document for s in sentences], lengths,
-                           config.model.document_context)
-    batches = batch_rows(rows, lengths, config.train.batch_size, rng)
+    batches = batch_rows([s.document for s in sentences], lengths,
+                         config.model.document_context, config.train.batch_size, rng)
     tokens = sum(len(s.tokens) for s in sentences)
     optimizer = Optimizer(network, config.train)
 
@@ -121,9 +120,9 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
 
     encoded = [tagger.encode(s.tokens) for s in sentences]
     lengths = [len(s.tokens) for s in sentences]
-    rows = context_windows([s.document for s in sentences], lengths,
-                           tagger.config.model.document_context)
-    batches = [collate(encoded, b).to(device) for b in batch_rows(rows, lengths, size)]
+    batches = [collate(encoded, b).to(device)
+               for b in batch_rows([s.document for s in sentences], lengths,
+                                   tagger.config.model.document_context, size)]
     tagger.network.eval()
     bare.eval()
 

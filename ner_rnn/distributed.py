@@ -46,7 +46,7 @@ def leave(world: World) -> None:
         dist.destroy_process_group()
 
 
-def shard(batches: list[list[int]], world: World) -> list[list[int]]:
+def shard(batches: list, world: World) -> list:
     """This rank's share of the batches. Every rank gets the same number of steps (the
     gradient all-reduce needs it): the list wraps around, so no sentence is left out."""
     if not world.active:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ner_rnn.config import Config
-from ner_rnn.data.batching import Batch, Encoded, batch_rows, collate, context_windows, encode
+from ner_rnn.data.batching import Batch, Encoded, batch_rows, collate, encode
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import convert, detect_scheme, spans, tags_from_spans
 from ner_rnn.data.tokenize import split_whitespace, tokenize
@@ -97,15 +97,15 @@ class Tagger:
                              f"got {len(documents)}")
         real = [i for i, n in enumerate(lengths) if n > 0]
         encoded = [self.encode(list(sentences[i])) for i in real]
-        real_lengths = [lengths[i] for i in real]
-        rows = context_windows([documents[i] for i in real], real_lengths,
-                               self.config.model.document_context)
+        batches = batch_rows([documents[i] for i in real], [lengths[i] for i in real],
+                             self.config.model.document_context,
+                             self.config.train.eval_batch_size)
         results = [Decoded([]) for _ in sentences]
         was_training = self.network.training
         self.network.eval()
         with torch.inference_mode():
-            for batch_of_rows in batch_rows(rows, real_lengths, self.config.train.eval_batch_size):
-                batch = collate(encoded, batch_of_rows).to(self.device)
+            for rows in batches:
+                batch = collate(encoded, rows).to(self.device)
                 for index, decoded in zip(batch.indices,
                                           self._decode_batch(batch, nbest, confidence)):
                     results[real[index]] = decoded

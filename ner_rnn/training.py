@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ner_rnn import distributed, model_dir
 from ner_rnn.config import Config, TrainConfig
-from ner_rnn.data.batching import Encoded, batch_rows, collate, context_windows
+from ner_rnn.data.batching import Encoded, batch_rows, collate
 from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
@@ -172,15 +172,15 @@ def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
     word_dropout = WordDropout.for_corpus(tagger.vocabs, corpora.train,
                                           config.model.embeddings.word.singleton_unk, device)
     lengths = [len(s.words) for s in encoded]
-    rows = context_windows([s.document for s in corpora.train], lengths,
-                           config.model.document_context)
+    documents = [s.document for s in corpora.train]
     patience = config.train.patience
     while progress.epoch < config.train.epochs and (patience is None or progress.stale < patience):
         epoch = progress.epoch + 1
         lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batches = distributed.shard(batch_rows(rows, lengths, config.train.batch_size, rng), world)
+        batches = distributed.shard(batch_rows(documents, lengths, config.model.document_context,
+                                               config.train.batch_size, rng), world)
         started = time.perf_counter()
         stats = train_epoch(model, optimizer, config.train, encoded, batches, device,
                             epoch, f"epoch {epoch}/{config.train.epochs}", word_dropout)

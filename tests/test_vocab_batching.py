@@ -68,8 +68,7 @@ def test_context_windows_pack_consecutive_sentences_of_one_document():
     assert context_windows(documents, lengths, 8) == [[0, 1], [2], [3], [4, 5], [6]]
     assert context_windows(documents, lengths, 100) == [[0, 1, 2, 3], [4, 5], [6]]
     assert context_windows(documents, lengths, 0) == [[i] for i in range(7)]
-    rows = context_windows(documents, lengths, 8)
-    batches = batch_rows(rows, lengths, 2, np.random.default_rng(1))
+    batches = batch_rows(documents, lengths, 8, 2, np.random.default_rng(1))
     assert sorted(r for batch in batches for row in batch for r in row) == list(range(7))
     assert all(len(batch) <= 2 for batch in batches)
 

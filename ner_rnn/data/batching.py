@@ -109,10 +109,11 @@ def bucket_batches(lengths: list[int], batch_size: int,
     return batches
 
 
-def batch_rows(rows: list[list[int]], lengths: list[int], batch_size: int,
+def batch_rows(documents: list[int], lengths: list[int], max_tokens: int, batch_size: int,
                rng: np.random.Generator | None = None) -> list[list[list[int]]]:
-    """`bucket_batches` of encoder rows (lists of sentence indices; `lengths` are the
-    sentences'): each batch a list of rows, `batch_size` rows at most."""
+    """The sentences' `context_windows`, grouped by `bucket_batches`: each batch a list
+    of at most `batch_size` encoder rows, each row a list of sentence indices."""
+    rows = context_windows(documents, lengths, max_tokens)
     row_lengths = [sum(lengths[i] for i in row) for row in rows]
     return [[rows[r] for r in batch] for batch in bucket_batches(row_lengths, batch_size, rng)]
 
