@@ -77,10 +77,9 @@ def test_encoder_equals_packed_bidirectional_torch_module(kind):
                     getattr(reference, name + suffix).copy_(getattr(module.fused, name + "_l0"))
     x = torch.randn(3, 6, 3)
     lengths = torch.tensor([6, 2, 4])
-    mask = torch.arange(6)[None, :] < lengths[:, None]
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
     expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True)
-    torch.testing.assert_close(encoder(x, mask, lengths), expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(encoder(x, lengths), expected, atol=1e-6, rtol=0)
 
 
 def test_mixed_precision_trains_with_float32_heads():

@@ -62,8 +62,8 @@ class RecurrentEncoder(nn.Module):
                            config.num_layers, config.bidirectional,
                            SequenceDropout(config.dropout, locked_dropout))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """x: float (batch, time, input); mask: bool (batch, time); lengths: long (batch,).
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x: float (batch, time, input); lengths: long (batch,) real steps per row.
 
         Returns float (batch, time, output_size), zero on padding.
         """

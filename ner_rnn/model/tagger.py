@@ -39,7 +39,7 @@ class TaggerNetwork(nn.Module):
         with torch.autocast(batch.words.device.type, torch.bfloat16,
                             enabled=self.mixed_precision):
             x = self.embedder(batch)  # (rows, row time, embedder output)
-            x = self.encoder(x, batch.row_mask, batch.row_lengths)  # (rows, row time, out)
+            x = self.encoder(x, batch.row_lengths)  # (rows, row time, out)
         x = x.float()  # heads and their sums stay in float32
         if batch.positions is not None:
             x = x.flatten(0, 1)[batch.positions] * batch.mask.unsqueeze(-1)  # (batch, time, out)
