@@ -26,13 +26,13 @@ from ner_rnn.config import Config
 from ner_rnn.data.batching import batch_rows, collate
 from ner_rnn.data.conll import read_conll
 from ner_rnn.data.schemes import convert
-from ner_rnn.formats import format_result
-from ner_rnn.model.cells import gather_steps, reverse_within_lengths
-from ner_rnn.model.tagger import build_network
-from ner_rnn.optim import Optimizer
+from ner_rnn.serve.formats import format_result
+from ner_rnn.model.steps import gather_steps, reverse_within_lengths
+from ner_rnn.model.network import build_network
+from ner_rnn.train.optim import Optimizer
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
-from ner_rnn.tagging import Tagger
-from ner_rnn.training import prepare_vocabularies, train_epoch
+from ner_rnn.serve.tagger import Tagger
+from ner_rnn.train.loop import prepare_vocabularies, train_epoch
 
 
 class BareBiLSTM(nn.Module):

@@ -15,7 +15,7 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
-from ner_rnn.formats import FORMATS
+from ner_rnn.serve.formats import FORMATS
 from ner_rnn.metrics import format_report, score_predictions_file
 
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ner_rnn.training import resume, train  # torch-heavy imports only when needed
+    from ner_rnn.train.loop import resume, train  # torch-heavy imports only when needed
 
     if args.resume:
         if args.config or args.set or args.output_dir:
@@ -134,7 +134,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         if not args.data:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
-        from ner_rnn.tagging import Tagger, warn_unseen_types
+        from ner_rnn.serve.tagger import Tagger, warn_unseen_types
 
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)
@@ -151,8 +151,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
     from ner_rnn.runtime import resolve_device
-    from ner_rnn.streaming import TagOptions, tag_file, tag_stream
-    from ner_rnn.tagging import Tagger
+    from ner_rnn.serve.streaming import TagOptions, tag_file, tag_stream
+    from ner_rnn.serve.tagger import Tagger
 
     for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
         if value < 1:

@@ -26,7 +26,7 @@ from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, NerError
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model.convert import convert_encoder
-from ner_rnn.model.tagger import TaggerNetwork, build_network
+from ner_rnn.model.network import TaggerNetwork, build_network
 
 FORMAT_VERSION = 1
 CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (

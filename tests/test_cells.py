@@ -15,7 +15,7 @@ from ner_rnn.lecture_examples import (
     worked_rnn,
 )
 from ner_rnn.model.convert import convert_encoder
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.network import TaggerNetwork
 from tests.test_model import SENTENCES, collate
 
 

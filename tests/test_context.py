@@ -11,8 +11,8 @@ import pytest
 from ner_rnn.cli import main
 from ner_rnn.config import load_config
 from ner_rnn.data.conll import read_conll
-from ner_rnn.tagging import Tagger
-from ner_rnn.training import train
+from ner_rnn.serve.tagger import Tagger
+from ner_rnn.train.loop import train
 
 NAMES = ["Vell", "Orsk", "Tamm", "Quib", "Dresk", "Halm", "Pryn", "Zoll", "Kemb", "Wirt"]
 TYPES = {"person": "PER", "company": "ORG"}

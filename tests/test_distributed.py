@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from ner_rnn.tagging import Tagger
+from ner_rnn.serve.tagger import Tagger
 from tests.conftest import ROOT, SAMPLE
 
 

@@ -5,9 +5,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ner_rnn.config import EncoderConfig, load_config
 from ner_rnn.data.batching import Encoded, collate
-from ner_rnn.model.cells import reverse_within_lengths
+from ner_rnn.model.steps import reverse_within_lengths
 from ner_rnn.model.encoder import RecurrentEncoder
-from ner_rnn.model.tagger import TaggerNetwork
+from ner_rnn.model.network import TaggerNetwork
 
 ENCODERS = [(kind, layers, bidirectional, "softmax") for kind in ("rnn", "gru", "lstm")
             for layers in (1, 2) for bidirectional in (True, False)]

@@ -7,12 +7,12 @@ import pickle
 import pytest
 import torch
 
-from ner_rnn import training
+from ner_rnn.train import loop as training
 from ner_rnn.config import load_config
 from ner_rnn.data.conll import read_conll
 from ner_rnn.errors import Interrupted, ModelError, NerError
-from ner_rnn.tagging import Tagger
-from ner_rnn.training import resume, train
+from ner_rnn.serve.tagger import Tagger
+from ner_rnn.train.loop import resume, train
 from tests.conftest import SAMPLE
 from tests.test_training import FAST
 

@@ -4,8 +4,8 @@ import pytest
 
 from ner_rnn.config import load_config
 from ner_rnn.errors import ConfigError
-from ner_rnn.tagging import Tagger
-from ner_rnn.training import train
+from ner_rnn.serve.tagger import Tagger
+from ner_rnn.train.loop import train
 from tests.conftest import SAMPLE
 
 FAST = ["model.embeddings.word.dim=24", "model.encoder.hidden_size=24", "train.batch_size=8",

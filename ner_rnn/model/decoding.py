@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import torch
 
-from ner_rnn.model.cells import gather_steps, reverse_within_lengths
+from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 
 NEG_INF = -1e4  # score of an impossible tag or transition; finite, so gradients stay defined
 TINY = 1e-30  # floor for sums of probabilities before their log

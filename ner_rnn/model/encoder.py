@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from ner_rnn.config import EncoderConfig
-from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, step_mask
+from ner_rnn.cells import GRU, LSTM, SimpleRNN, Stack
+from ner_rnn.model.steps import step_mask
 from ner_rnn.model.dropout import SequenceDropout
 
 

@@ -16,11 +16,12 @@ from ner_rnn.config import Config
 from ner_rnn.data.batching import Batch, Encoded, batch_rows, collate, encode
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import convert, detect_scheme, spans, tags_from_spans
-from ner_rnn.data.tokenize import split_whitespace, tokenize
+from ner_rnn.serve.tokenize import split_whitespace, tokenize
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.metrics import Counts
+from ner_rnn.model_dir import load_model
 from ner_rnn.model.decoding import NEG_INF, kbest, log_partition, marginals, span_log_probability
-from ner_rnn.model.tagger import TaggerNetwork, best_paths
+from ner_rnn.model.network import TaggerNetwork, best_paths
 from ner_rnn.runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ class Tagger:
         `implementation` (`torch` or `native`) overrides the encoder implementation it
         was trained with; predictions are identical either way.
         """
-        from ner_rnn.model_dir import load_model  # model_dir imports this package's root
-
         config, vocabs, network = load_model(directory, implementation)
         return cls(config, vocabs, network, resolve_device(device))
 

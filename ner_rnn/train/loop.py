@@ -29,10 +29,10 @@ from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, NerError
-from ner_rnn.model.tagger import TaggerNetwork, build_network
-from ner_rnn.optim import Optimizer, clip_gradients
+from ner_rnn.model.network import TaggerNetwork, build_network
+from ner_rnn.train.optim import Optimizer, clip_gradients
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
-from ner_rnn.tagging import Tagger, warn_unseen_types
+from ner_rnn.serve.tagger import Tagger, warn_unseen_types
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import TextIO
 
 from ner_rnn import distributed
 from ner_rnn.files import atomic_write
-from ner_rnn.formats import format_result
-from ner_rnn.tagging import Tagger
+from ner_rnn.serve.formats import format_result
+from ner_rnn.serve.tagger import Tagger
 
 
 @dataclass(frozen=True)
