@@ -5,6 +5,9 @@ All figures come from one process and one run, after warm-up, on the same batche
          vs. the bound: embedding + exact padded BiLSTM + linear + cross-entropy + step;
   tag:   raw lines -> tokenise -> model -> JSON lines (end to end), the model part alone
          (decoding pre-built batches), and the bound's forward pass + argmax.
+and, counted by torch.profiler over a few training steps, the top-level aten ops per
+step (each one a kernel launch, or several, on a GPU: the figure that says whether a GPU
+can pay off), with `profile` also the ops that take the most time.
 """
 
 from __future__ import annotations
@@ -49,10 +52,15 @@ class BareBiLSTM(nn.Module):
         return self.output(torch.cat([self.forward_lstm(x)[0], backward], dim=-1))
 
 
+PROFILED_STEPS = 50  # training steps counted by the profiler
+TOP_OPS = 15  # ops listed by `profile`
+
+
 def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
-        stream_lines: list[int] = ()) -> dict:
+        stream_lines: list[int] = (), profile: bool = False) -> dict:
     """Measure everything; `scale` repeats the training corpus (to check linear cost);
-    `stream_lines` times the whole `tag` command on generated inputs of those sizes."""
+    `stream_lines` times the whole `tag` command on generated inputs of those sizes;
+    `profile` adds the training step's top ops by self time."""
     set_threads(config.threads)
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
@@ -85,14 +93,19 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
 
     train_seconds = _timed(lambda: train_pass(batches), lambda: train_pass(batches[:20]), device)
     bound_seconds = _timed(lambda: bare_pass(prebuilt), lambda: bare_pass(prebuilt[:20]), device)
+    profiled = batches[:PROFILED_STEPS]
+    ops, top = _profiled(lambda: train_pass(profiled), len(profiled), device)
     result = {
         "train": {"sentences_per_s": len(sentences) / train_seconds,
                   "tokens_per_s": tokens / train_seconds,
                   "bound_tokens_per_s": tokens / bound_seconds,
-                  "epoch_seconds": train_seconds},
+                  "epoch_seconds": train_seconds,
+                  "ops_per_step": ops},
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "threads": torch.get_num_threads(),
     }
+    if profile:
+        result["train"]["top_ops"] = top
     if tag_file is not None:
         result["tag"] = _tag_figures(tagger, bare, tag_file, device)
         if stream_lines:
@@ -178,6 +191,28 @@ def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> flo
     return time.perf_counter() - started
 
 
+def _profiled(work: Callable[[], None], steps: int, device) -> tuple[float, list[dict]]:
+    """Run `work` (`steps` training steps) under torch.profiler: top-level aten ops per
+    step (ops named `aten::*` not called by another aten op), and the TOP_OPS ops (at
+    any level) with the most self time, per step."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        work()
+        _synchronize(device)
+    events = profiler.events()
+    top_level = sum(1 for e in events if e.name.startswith("aten::")
+                    and not (e.cpu_parent is not None and e.cpu_parent.name.startswith("aten::")))
+    averages = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total,
+                      reverse=True)[:TOP_OPS]
+    top = [{"name": e.key, "calls_per_step": e.count / steps,
+            "self_cpu_ms_per_step": e.self_cpu_time_total / 1000 / steps,
+            "self_device_ms_per_step": getattr(e, "self_device_time_total", 0) / 1000 / steps}
+           for e in averages]
+    return top_level / max(steps, 1), top
+
+
 def _synchronize(device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -191,7 +226,14 @@ def format_table(result: dict) -> str:
              (f"train  {train['sentences_per_s']:9.0f} sent/s {train['tokens_per_s']:9.0f} tok/s"
              f"   bound {train['bound_tokens_per_s']:9.0f} tok/s"
              f"   ratio {train['bound_tokens_per_s'] / train['tokens_per_s']:.2f}x"
-             f"   epoch {train['epoch_seconds']:.1f} s")]
+             f"   epoch {train['epoch_seconds']:.1f} s"
+             f"   {train['ops_per_step']:.0f} ops/step")]
+    if "top_ops" in train:
+        lines.append("top ops of a training step by self time (per step):")
+        lines.extend(f"  {op['name']:<40} {op['calls_per_step']:8.1f} calls"
+                     f" {op['self_cpu_ms_per_step']:9.3f} ms cpu"
+                     f" {op['self_device_ms_per_step']:9.3f} ms device"
+                     for op in train["top_ops"])
     if "tag" in result:
         tag = result["tag"]
         lines.append(f"tag    {tag['sentences_per_s']:9.0f} sent/s {tag['tokens_per_s']:9.0f} tok/s"

@@ -15,6 +15,7 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
+from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.serve.formats import FORMATS
 
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
     tag.add_argument("--nbest", type=int, default=1, metavar="K",
-                     help="also give the K best tag sequences with their probabilities (json)")
+                     help="also give the K best tag sequences with their probabilities (json; K <= 100)")
     tag.add_argument("--confidence", action="store_true",
                      help="give each entity's probability (json)")
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="repeat the training corpus this many times")
     bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",
                        help="also time the whole tag command on generated inputs of N lines")
+    bench.add_argument("--profile", action="store_true",
+                       help="also list the training step's top ops by self time")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -135,7 +138,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
-                 args.stream_lines)
+                 args.stream_lines, args.profile)
     print(json.dumps(result) if args.json else format_table(result))
     return 0
 
@@ -172,6 +175,8 @@ def run_tag(args: argparse.Namespace) -> int:
     for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
         if value < 1:
             raise NerError(f"{flag}: expected a number >= 1, got {value}")
+    if args.nbest > MAX_NBEST:
+        raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     world, device = distributed.join(resolve_device(args.device))

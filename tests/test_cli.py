@@ -150,6 +150,11 @@ def test_nbest_and_confidence(model, capsys):
     assert result["entities"] and all(0 < e["confidence"] <= 1 for e in result["entities"])
     assert main(["tag", "--model", str(model), "--nbest", "0", "x"]) == 2
     assert "error: --nbest: expected a number >= 1, got 0" in capsys.readouterr().err
+    assert main(["tag", "--model", str(model), "--nbest", "1000000000", "x"]) == 2
+    assert capsys.readouterr().err == ("error: --nbest: expected at most 100 alternatives, "
+                                       "got 1000000000\n")
+    with pytest.raises(ValueError, match="nbest must be from 1 to 100, got 101"):
+        Tagger.load(model).tag(["x"], nbest=101)
 
 
 def test_benchmark_json_keys(capsys):
@@ -162,3 +167,12 @@ def test_benchmark_json_keys(capsys):
     assert {"sentences_per_s", "tokens_per_s", "model_tokens_per_s",
             "bound_tokens_per_s"} <= set(result["tag"])
     assert all(v > 0 for v in result["train"].values())
+    assert result["train"]["ops_per_step"] > 0 and "top_ops" not in result["train"]
+
+
+def test_benchmark_profile_lists_top_ops(capsys):
+    assert main(["benchmark", "--config", str(ROOT / "configs" / "default.yaml"),
+                 "--train", str(SAMPLE / "dev.conll"), "--profile"]) == 0
+    table = capsys.readouterr().out
+    assert "ops/step" in table and "top ops of a training step by self time" in table
+    assert "aten::" in table

@@ -2,7 +2,9 @@
 
 The fixtures were trained on the sample corpus with the code as it was, and their
 outputs recorded then: tags, entities and k-best paths must match exactly, probabilities
-to 1e-5 (the forward algorithm may add in another order).
+to 5e-5 relative: the forward algorithm may add in another order, and the recorded
+ones carry float32 rounding of log Z (|log Z| reaches 80 here, where one float32 step
+is 7.6e-6; they differ from the float64 value by up to 1.2e-5).
 """
 
 import json
@@ -19,7 +21,7 @@ MODELS = ["model_0_1_crf", "model_0_1_softmax"]
 
 def _assert_close(found, expected, where="result"):
     if isinstance(expected, float):
-        assert math.isclose(found, expected, rel_tol=1e-5, abs_tol=1e-7), where
+        assert math.isclose(found, expected, rel_tol=5e-5, abs_tol=1e-7), where
     elif isinstance(expected, dict):
         assert isinstance(found, dict) and set(found) == set(expected), where
         for key in expected:

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from ner_rnn.data.schemes import allowed_transitions
+from ner_rnn.model import decoding
+from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.decoding import (
-    NEG_INF,
     Potentials,
     kbest,
     log_partition,
@@ -23,12 +24,18 @@ TAGS = 3
 LENGTHS = torch.tensor([4, 1, 3])
 
 
-def random_potentials(seed=0) -> tuple[Potentials, torch.Tensor]:
+def random_potentials(seed=0, scale=1.0, dtype=torch.float32, lengths=LENGTHS
+                      ) -> tuple[Potentials, torch.Tensor]:
+    """Potentials for sentences of `lengths`, emissions of standard deviation `scale`."""
     generator = torch.Generator().manual_seed(seed)
-    p = Potentials(torch.randn(3, 4, TAGS, generator=generator),
-                   torch.randn(TAGS, TAGS, generator=generator),
-                   torch.randn(TAGS, generator=generator), torch.randn(TAGS, generator=generator))
-    mask = torch.arange(4)[None, :] < LENGTHS[:, None]
+    time = int(lengths.max())
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator, dtype=dtype)
+
+    p = Potentials(draw(len(lengths), time, TAGS) * scale, draw(TAGS, TAGS), draw(TAGS),
+                   draw(TAGS))
+    mask = torch.arange(time)[None, :] < lengths[:, None]
     return p, mask
 
 
@@ -57,10 +64,53 @@ def test_log_partition_and_sequence_score():
         assert sequence_score(p, tags, mask)[row].item() == pytest.approx(expected, abs=1e-4)
 
 
+def brute_log_partition(p: Potentials, lengths: torch.Tensor) -> torch.Tensor:
+    """log Z of every sentence by enumeration, differentiable: float (batch,)."""
+    totals = []
+    for row, length in enumerate(lengths.tolist()):
+        scores = []
+        for tags in itertools.product(range(TAGS), repeat=length):
+            score = p.start[tags[0]] + p.end[tags[-1]]
+            score = score + sum(p.emissions[row, t, tag] for t, tag in enumerate(tags))
+            scores.append(score + sum(p.transitions[a, b] for a, b in itertools.pairwise(tags)))
+        totals.append(torch.logsumexp(torch.stack(scores), dim=0))
+    return torch.stack(totals)
+
+
+def gradients(value: torch.Tensor, p: Potentials) -> list[torch.Tensor]:
+    found = torch.autograd.grad(value, list(p), allow_unused=True)
+    return [torch.zeros_like(x) if g is None else g for g, x in zip(found, p)]
+
+
+@pytest.mark.parametrize("scale, transition", [(1.0, None), (50.0, 100.0), (50.0, 1000.0)])
+@pytest.mark.parametrize("lengths", [[4, 1, 3], [5, 2, 5, 4], [1], [2, 1], [3, 3]])
+def test_log_partition_equals_enumeration_in_value_and_gradient(scale, transition, lengths):
+    """Exact at any scale: emissions of standard deviation 50, a transition of 100 or
+    1000 (past exp's range in float32 and float64 alike), padded batches."""
+    p, mask = random_potentials(len(lengths), scale, torch.float64, torch.tensor(lengths))
+    if transition is not None:
+        p.transitions.data[0, 1] = transition
+    for tensor in p:
+        tensor.requires_grad_()
+    log_z = log_partition(p, mask)
+    expected = brute_log_partition(p, torch.tensor(lengths))
+    assert torch.allclose(log_z, expected, rtol=1e-12, atol=1e-9)
+    for found, wanted in zip(gradients(log_z.sum(), p), gradients(expected.sum(), p)):
+        assert torch.allclose(found, wanted, rtol=1e-9, atol=1e-12)
+
+
+def test_log_partition_in_float32_at_large_scores_is_finite_and_close():
+    p, mask = random_potentials(7, 50.0)
+    p.transitions[0, 1] = 100.0
+    expected = brute_log_partition(Potentials(*(x.double() for x in p)), LENGTHS)
+    assert torch.allclose(log_partition(p, mask).double(), expected, rtol=1e-6)
+
+
 def test_viterbi_and_kbest_match_enumeration():
     p, mask = random_potentials(1)
     best, best_scores = viterbi(p, mask)
-    paths, path_scores = kbest(p, mask, 3)
+    paths, path_scores, valid = kbest(p, mask, 3)
+    assert valid.all()
     for row, length in enumerate(LENGTHS.tolist()):
         expected = brute_force(p, row, length)
         assert tuple(best[row, :length].tolist()) == expected[0][1]
@@ -72,15 +122,75 @@ def test_viterbi_and_kbest_match_enumeration():
     assert path_scores[1].tolist()[:3] == pytest.approx([e[0] for e in brute_force(p, 1, 1)])
 
 
-def test_kbest_pads_with_minus_infinity_when_fewer_paths_exist():
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_viterbi_equals_enumeration_at_any_scale(scale):
+    p, mask = random_potentials(11, scale, lengths=torch.tensor([5, 2, 4, 1]))
+    best, score = viterbi(p, mask)
+    for row, length in enumerate([5, 2, 4, 1]):
+        expected = brute_force(p, row, length)[0]
+        assert tuple(best[row, :length].tolist()) == expected[1]
+        assert score[row].item() == pytest.approx(expected[0], rel=1e-6)
+
+
+def test_kbest_marks_missing_sequences_invalid_and_pads_them():
     p, mask = random_potentials(2)
-    _, scores = kbest(p, mask, 5)
-    assert math.isinf(scores[1, 3].item()) and math.isinf(scores[1, 4].item())  # 3 paths only
+    paths, scores, valid = kbest(p, mask, 5)
+    assert valid[1].tolist() == [True, True, True, False, False]  # 1 token: 3 sequences
+    assert valid[[0, 2]].all()
+    assert scores[1, 3:].tolist() == [NEG_INF, NEG_INF] and paths[1, 3:].sum() == 0
+
+
+def test_kbest_in_groups_equals_kbest_at_once(monkeypatch):
+    p, mask = random_potentials(5)
+    at_once = kbest(p, mask, 4)
+    monkeypatch.setattr(decoding, "KBEST_BUDGET", 1)  # one sentence at a time
+    for whole, grouped in zip(at_once, kbest(p, mask, 4)):
+        assert torch.equal(whole, grouped)
+
+
+@pytest.mark.parametrize("k", [0, MAX_NBEST + 1, 10**9])
+def test_kbest_refuses_k_out_of_range(k):
+    p, mask = random_potentials()
+    with pytest.raises(ValueError, match=f"k-best: expected k from 1 to {MAX_NBEST}, got {k}"):
+        kbest(p, mask, k)
+
+
+@pytest.mark.parametrize("head_class", [SoftmaxHead, CRFHead])
+def test_kbest_of_a_10000_token_sentence_has_valid_paths(head_class):
+    """Scores far below NEG_INF are still real sequences; only forbidden ones are invalid."""
+    head = head_class(4, LABELS, "bioes", constrain=True)
+    features = torch.randn(1, 10_000, 4) * 3
+    mask = torch.ones(1, 10_000, dtype=torch.bool)
+    with torch.no_grad():
+        p = head.potentials(features)
+        p = p._replace(emissions=p.emissions - 10.0)  # every tag scores below -10 everywhere
+        paths, scores, valid = head.kbest(p, mask, 3)
+    assert valid.all() and scores.max() < NEG_INF  # the path scores are that low
+    assert scores[0, 0] == viterbi(p, mask)[1][0]  # paths may differ only where scores tie
+
+
+def test_head_kbest_marks_forbidden_sequences_invalid():
+    head = CRFHead(4, LABELS, "bioes", constrain=True)
+    features = torch.randn(2, 2, 4)
+    mask = torch.tensor([[True, True], [True, False]])
+    paths, scores, valid = head.kbest(head.potentials(features), mask, 25)
+    allowed, may_start, may_end = allowed_transitions(LABELS, "bioes")
+    for row, length in enumerate([2, 1]):
+        for path, score, ok in zip(paths[row].tolist(), scores[row].tolist(),
+                                   valid[row].tolist()):
+            tags = path[:length]
+            if ok:
+                assert may_start[tags[0]] and may_end[tags[-1]]
+                assert all(allowed[a][b] for a, b in itertools.pairwise(tags))
+            else:
+                assert score == NEG_INF and sum(path) == 0
+    # 2 tokens: O, S-LOC or E-LOC... well formed: B E, O O, O S, S O, S S; 1 token: O, S
+    assert valid.sum(dim=1).tolist() == [5, 2]
 
 
 def test_marginals_and_span_probabilities_match_enumeration():
     p, mask = random_potentials(3)
-    alpha, beta, log_z = marginals(p, mask, LENGTHS)
+    alpha, beta, log_z = marginals(p, mask)
     for row, length in enumerate(LENGTHS.tolist()):
         sequences = brute_force(p, row, length)
         z = sum(math.exp(s) for s, _ in sequences)
@@ -118,7 +228,7 @@ def test_constrained_decoding_never_outputs_forbidden_transitions(head_class):
     allowed, may_start, may_end = allowed_transitions(LABELS, "bioes")
     features = torch.randn(16, 7, 4) * 5
     mask = torch.ones(16, 7, dtype=torch.bool)
-    for path in viterbi(head.potentials(features), mask)[0].tolist():
+    for path in head.decode(head.potentials(features), mask).tolist():
         assert may_start[path[0]] and may_end[path[-1]]
         assert all(allowed[a][b] for a, b in itertools.pairwise(path))
 
@@ -135,4 +245,3 @@ def test_crf_loss_batched_equals_one_at_a_time_and_trains_every_parameter():
     batched.backward()
     for name, parameter in head.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
-    assert NEG_INF < -1000

@@ -9,7 +9,7 @@ from torch import nn
 from ner_rnn.config import CharConfig, EmbeddingsConfig
 from ner_rnn.data.batching import Rows
 from ner_rnn.data.vocab import CASINGS
-from ner_rnn.model.decoding import NEG_INF
+from ner_rnn.model.constants import NEG_INF
 from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 

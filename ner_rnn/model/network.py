@@ -8,11 +8,11 @@ from torch import nn
 from ner_rnn.config import Config, ModelConfig
 from ner_rnn.data.batching import Batch
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.model.decoding import Potentials, viterbi
+from ner_rnn.model.decoding import Potentials
 from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
-from ner_rnn.model.heads import CRFHead, build_head
+from ner_rnn.model.heads import build_head
 
 
 class TaggerNetwork(nn.Module):
@@ -68,11 +68,8 @@ def build_network(config: Config, vocabs: Vocabularies) -> TaggerNetwork:
 
 
 def best_paths(head: nn.Module, p: Potentials, batch: Batch) -> list[list[int]]:
-    """Viterbi where transitions matter; an unconstrained softmax takes each token's best."""
-    if head.constrained or isinstance(head, CRFHead):
-        best = viterbi(p, batch.sentences.mask)[0]  # (batch, time)
-    else:
-        best = p.emissions.argmax(dim=-1)  # (batch, time)
+    """The head's best tag ids per sentence, each trimmed to its length."""
+    best = head.decode(p, batch.sentences.mask)  # (batch, time)
     return _trim(best.tolist(), batch.sentences.lengths.tolist())
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ner_rnn.data.batching import Batch
 from ner_rnn.data.schemes import spans
-from ner_rnn.model.decoding import NEG_INF, kbest, log_partition, marginals, span_log_probability
+from ner_rnn.model.decoding import log_partition, marginals, span_log_probability
 from ner_rnn.model.network import TaggerNetwork, best_paths
 
 
@@ -30,16 +30,16 @@ def decode_batch(network: TaggerNetwork, batch: Batch, labels: list[str], scheme
     best = best_paths(network.head, p, batch)
     decoded = [Decoded([labels[i] for i in ids]) for ids in best]
     if nbest > 1:
-        paths, scores = kbest(p, sentences.mask, nbest)  # (batch, k, time), (batch, k)
+        paths, scores, valid = network.head.kbest(p, sentences.mask, nbest)  # (batch, k, ...)
         log_z = log_partition(p, sentences.mask)  # (batch,)
         for row, item in enumerate(decoded):
             length = sentences.lengths[row].item()
             item.alternatives = [
                 ([labels[i] for i in path[:length]], math.exp(score - log_z[row].item()))
-                for path, score in zip(paths[row].tolist(), scores[row].tolist())
-                if score > NEG_INF / 2]  # lower: a forbidden transition or no such path
+                for path, score, ok in zip(paths[row].tolist(), scores[row].tolist(),
+                                           valid[row].tolist()) if ok]
     if confidence:
-        alpha, beta, log_z = marginals(p, sentences.mask, sentences.lengths)
+        alpha, beta, log_z = marginals(p, sentences.mask)
         for row, (item, ids) in enumerate(zip(decoded, best)):
             item.confidence = {
                 span: math.exp(span_log_probability(p, alpha, beta, log_z, row, span[0],

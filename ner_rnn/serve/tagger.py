@@ -14,6 +14,7 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.model.inference import over_batches
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
@@ -102,8 +103,8 @@ class Tagger:
         "probability"}`, best first. `documents` as in `predict` (by default a blank
         line ends a document).
         """
-        if nbest < 1:
-            raise ValueError(f"nbest must be at least 1, got {nbest}")
+        if not 1 <= nbest <= MAX_NBEST:
+            raise ValueError(f"nbest must be from 1 to {MAX_NBEST}, got {nbest}")
         split = split_whitespace if pretokenized else tokenize
         tokenised = [split(text) for text in texts]
         decoded = self._decode([[token for token, _, _ in line] for line in tokenised],
