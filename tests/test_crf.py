@@ -82,9 +82,15 @@ def gradients(value: torch.Tensor, p: Potentials) -> list[torch.Tensor]:
     return [torch.zeros_like(x) if g is None else g for g, x in zip(found, p)]
 
 
+# the recursions (CPU) and the tree of matrix products (what a GPU runs)
+ALGORITHMS = [log_partition, decoding._tree_log_partition]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("scale, transition", [(1.0, None), (50.0, 100.0), (50.0, 1000.0)])
-@pytest.mark.parametrize("lengths", [[4, 1, 3], [5, 2, 5, 4], [1], [2, 1], [3, 3]])
-def test_log_partition_equals_enumeration_in_value_and_gradient(scale, transition, lengths):
+@pytest.mark.parametrize("lengths", [[4, 1, 3], [5, 2, 5, 4], [1], [2, 1], [3, 3], [7, 2, 6]])
+def test_log_partition_equals_enumeration_in_value_and_gradient(algorithm, scale, transition,
+                                                                lengths):
     """Exact at any scale: emissions of standard deviation 50, a transition of 100 or
     1000 (past exp's range in float32 and float64 alike), padded batches."""
     p, mask = random_potentials(len(lengths), scale, torch.float64, torch.tensor(lengths))
@@ -92,18 +98,19 @@ def test_log_partition_equals_enumeration_in_value_and_gradient(scale, transitio
         p.transitions.data[0, 1] = transition
     for tensor in p:
         tensor.requires_grad_()
-    log_z = log_partition(p, mask)
+    log_z = algorithm(p, mask)
     expected = brute_log_partition(p, torch.tensor(lengths))
     assert torch.allclose(log_z, expected, rtol=1e-12, atol=1e-9)
     for found, wanted in zip(gradients(log_z.sum(), p), gradients(expected.sum(), p)):
         assert torch.allclose(found, wanted, rtol=1e-9, atol=1e-12)
 
 
-def test_log_partition_in_float32_at_large_scores_is_finite_and_close():
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_log_partition_in_float32_at_large_scores_is_finite_and_close(algorithm):
     p, mask = random_potentials(7, 50.0)
     p.transitions[0, 1] = 100.0
     expected = brute_log_partition(Potentials(*(x.double() for x in p)), LENGTHS)
-    assert torch.allclose(log_partition(p, mask).double(), expected, rtol=1e-6)
+    assert torch.allclose(algorithm(p, mask).double(), expected, rtol=1e-6)
 
 
 def test_viterbi_and_kbest_match_enumeration():

@@ -7,12 +7,8 @@ Every function takes the same potentials:
     start, end: float (tags,), scores of the first and the last tag;
     mask: bool (batch, time), True on real steps; mask[:, 0] is all True.
 
-A sentence is a chain: `start + emissions[0]`, then one matrix per step,
-`M_t[i, j] = transitions[i, j] + emissions[t, j]`, then `end`. Padded steps get the
-identity (0 on the diagonal, -inf elsewhere: the states pass through unchanged), so no
-loop needs a mask and each sentence ends at its own length. Loops run over time only,
-two or three ops per step on the whole batch; every sum over tags is an exact
-log-sum-exp, at any scale of the scores.
+Loops run over time only, a few ops per step on the whole batch; every sum over tags
+is an exact log-sum-exp (shifted by its own maximum), at any scale of the scores.
 """
 
 from __future__ import annotations
@@ -24,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ner_rnn.model.constants import MAX_NBEST, NEG_INF
+from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 
 KBEST_BUDGET = 2**24  # k-best back-pointers (and candidates) held at once, in elements
 
@@ -36,87 +33,110 @@ class Potentials(NamedTuple):
 
 
 def _identity(moves: torch.Tensor) -> torch.Tensor:
-    """The identity of (log-sum-exp, +) and of (max, +) for (tags, tags) like `moves`:
-    log 1 on the diagonal, log 0 elsewhere. -inf is exact here and harmless to
-    gradients, because every state it meets is finite."""
+    """The identity of (max, +) for (tags, tags) like `moves`: 0 on the diagonal, -inf
+    elsewhere, so a padded step keeps every score and points each tag to itself."""
     tags = moves.size(-1)
     return torch.full((tags, tags), float("-inf"), dtype=moves.dtype,
                       device=moves.device).fill_diagonal_(0.0)  # (tags, tags)
 
 
-def step_matrices(p: Potentials, mask: torch.Tensor, steps: int | None = None
-                  ) -> torch.Tensor:
-    """M: float (batch, steps, tags, tags), M[:, t - 1] the scores of step t (moving into
-    each tag, plus its emission); the identity on padded steps. `steps` (at least time
-    - 1) pads the chain with identities."""
-    emissions, keep = p.emissions[:, 1:], mask[:, 1:]  # (batch, time - 1, ...)
-    extra = 0 if steps is None else steps - emissions.size(1)
-    if extra:
-        emissions = F.pad(emissions, (0, 0, 0, extra))  # (batch, steps, tags)
-        keep = F.pad(keep, (0, extra))  # (batch, steps)
-    moves = p.transitions + emissions.unsqueeze(2)  # (batch, steps, from, to)
-    return torch.where(keep[:, :, None, None], moves, _identity(moves))
+def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
+                end: torch.Tensor, mask: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The forward recursion (alpha: prefix scores from the first tag on) and the backward
+    one (beta: suffix scores from the end back) run together, as one batch of 2 * batch
+    chains, so time - 1 steps of two ops each do both. The backward chains read each
+    sentence reversed within its own length, so both start at step 0 and no step needs
+    a mask; what they compute past a sentence's end is never read.
 
-
-def _both_ways(steps: torch.Tensor) -> torch.Tensor:
-    """The forward and the backward recursions' matrices, side by side on the batch axis:
-    float (steps, to, from, 2 * batch). Row s holds M_{s+1} for the forward recursion and
-    M_{steps-s} for the backward one (which moves from the tag at t to the tag at t - 1)."""
-    forward = steps.permute(1, 3, 2, 0)  # (steps, to, from, batch)
-    backward = steps.flip(1).permute(1, 2, 3, 0)  # (steps, i at t-1, k at t, batch)
-    return torch.cat([forward, backward], dim=3)
-
-
-def _sweep(state: torch.Tensor, matrices) -> torch.Tensor:
-    """Run the stacked recursions: state float (tags, 2 * batch), matrices a sequence
-    of (to, from, 2 * batch). Returns every state, the first included: (len + 1, tags,
-    2 * batch)."""
+    Returns alpha (batch, time, tags), beta (batch, time, tags) in the backward chains'
+    order (beta[b, r] belongs to step lengths[b] - 1 - r), the reversing index (batch,
+    time) and log Z (batch,).
+    """
+    batch, time, tags = emissions.shape
+    lengths = mask.sum(dim=1)  # (batch,)
+    backward_index = reverse_within_lengths(lengths, time)  # (batch, time)
+    reversed_emissions = gather_steps(emissions, backward_index)  # (batch, time, tags)
+    # Step r of the forward chains: alpha_r[j] = lse_i(alpha_{r-1}[i] + transitions[i, j])
+    # + emissions_r[j]; of the backward ones: beta_r[i] = lse_k(transitions[i, k] +
+    # reversed_emissions_{r-1}[k] + beta_{r-1}[k]). Laid out (step, to, from, chain).
+    steps = emissions.new_empty(time - 1, tags, tags, 2 * batch)
+    torch.add(transitions.T[None, :, :, None],
+              emissions[:, 1:].permute(1, 2, 0)[:, :, None, :], out=steps[..., :batch])
+    torch.add(transitions[None, :, :, None],
+              reversed_emissions[:, :-1].permute(1, 2, 0)[:, None, :, :], out=steps[..., batch:])
+    state = torch.cat([(start + emissions[:, 0]).T, end[:, None].expand(tags, batch)],
+                      dim=1)  # (tags, 2 * batch)
     states = [state]
-    for matrix in matrices:
-        state = torch.logsumexp(state + matrix, dim=1)  # (to, 2 * batch)
+    for step in steps:
+        state = torch.logsumexp(state + step, dim=1)  # (tags, 2 * batch)
         states.append(state)
-    return torch.stack(states)
+    chains = torch.stack(states).permute(2, 0, 1)  # (2 * batch, time, tags)
+    alpha, beta = chains[:batch], chains[batch:]
+    last = alpha.gather(1, (lengths - 1).view(batch, 1, 1).expand(batch, 1, tags))
+    log_z = torch.logsumexp(last.squeeze(1) + end, dim=1)  # (batch,)
+    return alpha, beta, backward_index, log_z
 
 
 class _LogPartition(torch.autograd.Function):
-    """log Z from the forward recursion (prefix scores, from the first tag) and the
-    backward one (suffix scores, from the end) run together, each over half of the
-    chain: they meet in the middle. The backward pass completes both and returns the
-    exact gradients, the tag and transition marginals."""
+    """log Z by `_recursions`, with the exact gradients written out: the tag marginals
+    (emissions, start, end) and the transition marginals (transitions)."""
 
     @staticmethod
-    def forward(ctx, first: torch.Tensor, steps: torch.Tensor, last: torch.Tensor
-                ) -> torch.Tensor:
-        """first, last: float (batch, tags); steps: float (batch, 2 * half, tags, tags)."""
-        half = steps.size(1) // 2
-        matrices = _both_ways(steps)  # (steps, to, from, 2 * batch)
-        states = _sweep(torch.cat([first.T, last.T], dim=1), matrices[:half])
-        batch = first.size(0)
-        log_z = torch.logsumexp(states[-1, :, :batch] + states[-1, :, batch:], dim=0)
-        ctx.save_for_backward(steps, matrices, states, log_z)
-        return log_z  # (batch,)
+    def forward(ctx, emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
+                end: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        alpha, beta, backward_index, log_z = _recursions(emissions, transitions, start, end,
+                                                         mask)
+        ctx.save_for_backward(emissions, transitions, mask, alpha, beta, backward_index, log_z)
+        return log_z
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        steps, matrices, states, log_z = ctx.saved_tensors
-        half, batch = steps.size(1) // 2, log_z.size(0)
-        rest = _sweep(states[-1], matrices[half:])  # (half + 1, tags, 2 * batch)
-        states = torch.cat([states, rest[1:]])  # (steps + 1, tags, 2 * batch)
-        alpha = states[:, :, :batch].permute(2, 0, 1)  # (batch, steps + 1, tags): prefixes
-        beta = states.flip(0)[:, :, batch:].permute(2, 0, 1)  # suffixes after each step
-        pairs = (alpha[:, :-1, :, None] + steps + beta[:, 1:, None, :]
-                 - log_z[:, None, None, None]).exp() * grad[:, None, None, None]
-        ends = (alpha[:, [0, -1]] + beta[:, [0, -1]] - log_z[:, None, None]).exp()
-        ends = ends * grad[:, None, None]  # (batch, 2, tags): P(first tag), P(last tag)
-        return ends[:, 0], pairs, ends[:, 1]
+        emissions, transitions, mask, alpha, beta, backward_index, log_z = ctx.saved_tensors
+        beta = gather_steps(beta, backward_index)  # (batch, time, tags), back in step order
+        alpha = alpha - log_z[:, None, None]  # (batch, time, tags)
+        marginal = torch.where(mask.unsqueeze(2), (alpha + beta).exp(), 0.0)  # (batch, time, tags)
+        marginal = marginal * grad[:, None, None]
+        last = (mask.sum(dim=1) - 1).view(-1, 1, 1).expand(-1, 1, marginal.size(2))
+        moved = mask[:, 1:]  # (batch, time - 1): the real transitions
+        left = alpha[:, :-1][moved]  # (moves, tags)
+        right = (emissions + beta)[:, 1:][moved]  # (moves, tags)
+        pairs = (left[:, :, None] + right[:, None, :] + transitions).exp_()  # (moves, from, to)
+        weights = grad[:, None].expand_as(moved)[moved]  # (moves,)
+        moves = (weights @ pairs.flatten(1)).view_as(transitions)
+        return (marginal, moves, marginal[:, 0].sum(0), marginal.gather(1, last).squeeze(1).sum(0),
+                None)
+
+
+def _tree_log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
+    """log Z as a balanced tree of log-space matrix products: log2(time) sequential
+    steps of tags^3 work each (see pytorch-struct's linear chain), for GPUs, where a
+    launch costs more than the work. A step's right-hand matrix past a sentence's end
+    leaves the left one as it is."""
+    moves = p.transitions + p.emissions[:, 1:].unsqueeze(2)  # (batch, time - 1, from, to)
+    real = mask[:, 1:]  # (batch, time - 1)
+    while moves.size(1) > 1:
+        if moves.size(1) % 2:  # the odd one out is paired with a copy of itself, not real
+            moves = torch.cat([moves, moves[:, -1:]], dim=1)
+            real = F.pad(real, (0, 1))
+        left, right = moves[:, 0::2], moves[:, 1::2]  # (batch, pairs, tags, tags)
+        joined = torch.logsumexp(left.unsqueeze(4) + right.unsqueeze(2), dim=3)
+        moves = torch.where(real[:, 1::2, None, None], joined, left)  # (batch, pairs, ...)
+        real = real[:, 0::2]
+    alpha = p.start + p.emissions[:, 0]  # (batch, tags)
+    if moves.size(1):
+        moved = torch.logsumexp(alpha.unsqueeze(2) + moves[:, 0], dim=1)  # (batch, tags)
+        alpha = torch.where(real[:, :1], moved, alpha)
+    return torch.logsumexp(alpha + p.end, dim=1)
 
 
 def log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
-    """log Z: float (batch,), the log-sum of the scores of all tag sequences."""
-    time = p.emissions.size(1)
-    steps = step_matrices(p, mask, time - 1 + (time - 1) % 2)  # an even number of steps
-    first = p.start + p.emissions[:, 0]  # (batch, tags)
-    return _LogPartition.apply(first, steps, p.end.expand_as(first))
+    """log Z: float (batch,), the log-sum of the scores of all tag sequences; exact at any
+    scale. On a GPU a tree of matrix products (few launches), elsewhere the recursions
+    (tags times less work)."""
+    if p.emissions.is_cuda:
+        return _tree_log_partition(p, mask)
+    return _LogPartition.apply(p.emissions, p.transitions, p.start, p.end, mask)
 
 
 def marginals(p: Potentials, mask: torch.Tensor
@@ -125,16 +145,11 @@ def marginals(p: Potentials, mask: torch.Tensor
 
     alpha[b, t, j] is the log-sum of all prefixes ending in tag j at step t (emission
     included); beta[b, t, j] that of all suffixes after step t given tag j at t (end
-    score included), so exp(alpha + beta - log Z) is P(tag j at t). On padded steps both
-    repeat the last real step.
+    score included), so exp(alpha + beta - log Z) is P(tag j at t). Padded steps hold
+    no meaning.
     """
-    batch = mask.size(0)
-    first = p.start + p.emissions[:, 0]  # (batch, tags)
-    last = p.end.expand_as(first)  # (batch, tags)
-    states = _sweep(torch.cat([first.T, last.T], dim=1), _both_ways(step_matrices(p, mask)))
-    alpha = states[:, :, :batch].permute(2, 0, 1)  # (batch, time, tags)
-    beta = states.flip(0)[:, :, batch:].permute(2, 0, 1)  # (batch, time, tags)
-    return alpha, beta, torch.logsumexp(alpha[:, 0] + beta[:, 0], dim=1)
+    alpha, beta, backward_index, log_z = _recursions(*p, mask)
+    return alpha, gather_steps(beta, backward_index), log_z
 
 
 def sequence_score(p: Potentials, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
