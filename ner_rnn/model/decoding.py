@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 
+LOG2_E = 1.4426950408889634  # exp(x) = exp2(x * LOG2_E); torch's exp2 has no slow path for
+# very negative x, where exp takes ten times longer (NEG_INF penalties are that)
 KBEST_BUDGET = 2**24  # k-best back-pointers (and candidates) held at once, in elements
 
 
@@ -45,7 +47,7 @@ def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The forward recursion (alpha: prefix scores from the first tag on) and the backward
     one (beta: suffix scores from the end back) run together, as one batch of 2 * batch
-    chains, so time - 1 steps of two ops each do both. The backward chains read each
+    chains, so time - 1 steps of a few ops each do both. The backward chains read each
     sentence reversed within its own length, so both start at step 0 and no step needs
     a mask; what they compute past a sentence's end is never read.
 
@@ -60,22 +62,28 @@ def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch
     # Step r of the forward chains: alpha_r[j] = lse_i(alpha_{r-1}[i] + transitions[i, j])
     # + emissions_r[j]; of the backward ones: beta_r[i] = lse_k(transitions[i, k] +
     # reversed_emissions_{r-1}[k] + beta_{r-1}[k]). Laid out (step, to, from, chain).
-    steps = emissions.new_empty(time - 1, tags, tags, 2 * batch)
-    torch.add(transitions.T[None, :, :, None],
-              emissions[:, 1:].permute(1, 2, 0)[:, :, None, :], out=steps[..., :batch])
-    torch.add(transitions[None, :, :, None],
-              reversed_emissions[:, :-1].permute(1, 2, 0)[:, None, :, :], out=steps[..., batch:])
+    scores = torch.cat([emissions, reversed_emissions]).permute(1, 2, 0).contiguous()
+    steps = emissions.new_empty(time - 1, tags, tags, 2 * batch)  # scores: (time, tags, chain)
+    torch.add(transitions.T[None, :, :, None], scores[1:, :, None, :batch], out=steps[..., :batch])
+    torch.add(transitions[None, :, :, None], scores[:-1, None, :, batch:], out=steps[..., batch:])
     state = torch.cat([(start + emissions[:, 0]).T, end[:, None].expand(tags, batch)],
                       dim=1)  # (tags, 2 * batch)
     states = [state]
     for step in steps:
-        state = torch.logsumexp(state + step, dim=1)  # (tags, 2 * batch)
+        state = _logsumexp(step.add_(state), dim=1)  # (to, 2 * batch)
         states.append(state)
     chains = torch.stack(states).permute(2, 0, 1)  # (2 * batch, time, tags)
     alpha, beta = chains[:batch], chains[batch:]
     last = alpha.gather(1, (lengths - 1).view(batch, 1, 1).expand(batch, 1, tags))
     log_z = torch.logsumexp(last.squeeze(1) + end, dim=1)  # (batch,)
     return alpha, beta, backward_index, log_z
+
+
+def _logsumexp(y: torch.Tensor, dim: int) -> torch.Tensor:
+    """torch.logsumexp's value, exactly (the maximum of log_softmax is minus the log of
+    the shifted sum). torch.logsumexp's exp takes ten times as long on arguments far
+    below zero, such as NEG_INF penalties; log_softmax's kernel does not."""
+    return y.amax(dim=dim) - torch.log_softmax(y, dim=dim).amax(dim=dim)
 
 
 class _LogPartition(torch.autograd.Function):
@@ -101,7 +109,7 @@ class _LogPartition(torch.autograd.Function):
         moved = mask[:, 1:]  # (batch, time - 1): the real transitions
         left = alpha[:, :-1][moved]  # (moves, tags)
         right = (emissions + beta)[:, 1:][moved]  # (moves, tags)
-        pairs = (left[:, :, None] + right[:, None, :] + transitions).exp_()  # (moves, from, to)
+        pairs = torch.exp2((left[:, :, None] + right[:, None, :] + transitions) * LOG2_E)
         weights = grad[:, None].expand_as(moved)[moved]  # (moves,)
         moves = (weights @ pairs.flatten(1)).view_as(transitions)
         return (marginal, moves, marginal[:, 0].sum(0), marginal.gather(1, last).squeeze(1).sum(0),

@@ -23,6 +23,10 @@ class FusedLayer(nn.Module):
     """One direction of one layer as torch's fused module (`fused`), called like a cell.
 
     It reports no final state: on padded input torch's state would run past the end.
+    Its outputs on padded steps are whatever torch computes there: no later step of a
+    sentence ever reads them (a forward layer reads them only after the sentence, a
+    backward one reads each sentence reversed within its length), and
+    `RecurrentEncoder` zeroes them once at the end.
     """
 
     def __init__(self, kind: str, input_size: int, hidden_size: int, activation: str):
@@ -36,9 +40,7 @@ class FusedLayer(nn.Module):
                                 batch_first=True)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
-        outputs = self.fused(x)[0]  # (batch, time, hidden)
-        mask = step_mask(x, lengths)  # (batch, time, 1)
-        return (outputs if mask is None else outputs * mask), None
+        return self.fused(x)[0], None  # (batch, time, hidden)
 
 
 def layer_factory(config: EncoderConfig):
@@ -68,4 +70,4 @@ class RecurrentEncoder(nn.Module):
 
         Returns float (batch, time, output_size), zero on padding.
         """
-        return self.stack(x, lengths)[0]
+        return self.stack(x, lengths)[0] * step_mask(x, lengths)  # (batch, time, out)

@@ -10,7 +10,6 @@ first epoch (see `output.ModelOutput`).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,34 +222,54 @@ def run_epoch(run: Run) -> None:
 
 def train_epoch(run: Run, batches: list[list[list[int]]], epoch: int) -> dict:
     """One pass over the batches (each a list of encoder rows, see `collate`); returns
-    mean loss and gradient norms (before clipping)."""
+    mean loss and gradient norms (before clipping).
+
+    Losses and norms stay on the device; every CHECK_EVERY steps (and at the end) one
+    read looks for a non-finite loss, so a GPU never waits for the host in between.
+    Divergence still names the first batch whose loss was not finite.
+    """
     config, optimizer, device = run.config.train, run.optimizer, run.device
     run.model.train()
-    total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
+    losses, norms = [], []  # 0-dim tensors, one per step
     with tqdm(total=sum(len(row) for rows in batches for row in rows),
               desc=f"epoch {epoch}/{config.epochs}", unit="sent", leave=False,
               disable=None) as bar:
         for number, rows in enumerate(batches, start=1):
-            batch = collate(run.examples, rows).to(device)
+            batch = collate(run.examples, rows)
+            if device.type != "cpu":  # collate builds it on the CPU
+                batch = batch.to(device)
             if run.word_dropout is not None:
                 batch.rows.words = run.word_dropout(batch.rows.words)
             optimizer.zero_grad()
             loss = run.model(batch)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise NerError(f"training diverged: loss is {value} in epoch {epoch}, batch "
-                               f"{number}; lower train.lr or set train.clip_grad_norm")
             loss.backward()
-            norm = clip_gradients(run.model.parameters(), config.clip_grad_norm)
+            norms.append(clip_gradients(run.model.parameters(), config.clip_grad_norm))
             optimizer.step()
-            total_loss += value
-            total_norm += norm
-            largest_norm = max(largest_norm, norm)
+            losses.append(loss.detach())
             bar.update(len(batch.indices))
-            bar.set_postfix(loss=f"{total_loss / number:.4f}", refresh=False)
-    count = max(len(batches), 1)
-    return {"loss": total_loss / count, "grad_norm_mean": total_norm / count,
-            "grad_norm_max": largest_norm}
+            if number % CHECK_EVERY == 0 or number == len(batches):
+                mean = _check_finite(losses, number - (number - 1) % CHECK_EVERY, epoch)
+                bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
+    if not losses:
+        return {"loss": 0.0, "grad_norm_mean": 0.0, "grad_norm_max": 0.0}
+    norm = torch.stack(norms).double()  # (steps,)
+    return {"loss": torch.stack(losses).double().mean().item(),
+            "grad_norm_mean": norm.mean().item(), "grad_norm_max": norm.max().item()}
+
+
+CHECK_EVERY = 50  # training steps between two reads of the losses
+
+
+def _check_finite(losses: list[torch.Tensor], first: int, epoch: int) -> float:
+    """Raise if a loss from batch `first` on is not finite (naming the first such batch);
+    returns the mean loss so far."""
+    recent = torch.stack(losses[first - 1:])  # (steps since the last check,)
+    finite = torch.isfinite(recent)
+    if not bool(finite.all()):
+        offset = int((~finite).nonzero()[0])
+        raise NerError(f"training diverged: loss is {recent[offset].item()} in epoch {epoch}, "
+                       f"batch {first + offset}; lower train.lr or set train.clip_grad_norm")
+    return torch.stack(losses).mean().item()
 
 
 def read_corpora(config: Config) -> Corpora:

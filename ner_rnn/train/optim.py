@@ -1,14 +1,17 @@
-"""Optimisers for a tagger whose word embeddings have sparse gradients, and clipping.
+"""Optimisers for a tagger whose word embeddings may have sparse gradients, and clipping.
 
-A batch touches a few hundred of the tens of thousands of word vectors; a sparse
-gradient updates only those rows. SGD handles sparse gradients itself; Adam and AdamW
-leave the embeddings to `torch.optim.SparseAdam` (lazy Adam: rows not in the batch keep
-their moments; no weight decay on them) and update everything else with fused kernels.
+On a CPU, a batch touches a few hundred of the tens of thousands of word vectors and a
+sparse gradient updates only those rows: far cheaper than a dense step over the whole
+table. Adam and AdamW then leave the embeddings to `torch.optim.SparseAdam` (lazy Adam:
+rows not in the batch keep their moments) and update everything else with fused
+kernels; SGD handles sparse gradients itself. Weight decay never applies to sparse rows.
+On a GPU sparse updates do not pay (a dense fused step is one launch, SparseAdam a dozen
+and most of a step's GPU time), so there every parameter, the word vectors included,
+gets dense gradients and one fused optimiser, weight decay included: numerically not
+the CPU's lazy update.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
@@ -20,12 +23,17 @@ class Optimizer:
     """One or two torch optimisers behind the interface the training loop needs."""
 
     def __init__(self, network: nn.Module, config: TrainConfig):
-        sparse = [m.weight for m in network.modules()
-                  if isinstance(m, nn.Embedding) and m.sparse and m.weight.requires_grad]
+        device = next(network.parameters()).device
+        embeddings = [m for m in network.modules() if isinstance(m, nn.Embedding) and m.sparse]
+        for embedding in embeddings:
+            embedding.sparse = device.type == "cpu"  # see the module's docstring
+        sparse = [m.weight for m in embeddings if m.sparse and m.weight.requires_grad]
         sparse_ids = {id(p) for p in sparse}
         dense = [p for p in network.parameters() if p.requires_grad and id(p) not in sparse_ids]
         if config.optimizer == "sgd":
-            self.parts = [torch.optim.SGD(dense + sparse, lr=config.lr, momentum=config.momentum,
+            groups = [{"params": dense}] + ([{"params": sparse, "weight_decay": 0.0}]
+                                            if sparse else [])
+            self.parts = [torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
                                           weight_decay=config.weight_decay)]
             return
         dense_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
@@ -54,14 +62,25 @@ class Optimizer:
             part.load_state_dict(part_state)
 
 
-def clip_gradients(parameters, max_norm: float | None) -> float:
+def clip_gradients(parameters, max_norm: float | None) -> torch.Tensor:
     """Scale gradients (dense or sparse) so their global L2 norm is at most `max_norm`;
-    returns the norm before clipping."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    squares = [(g.coalesce().values() if g.is_sparse else g).pow(2).sum() for g in grads]
-    norm = math.sqrt(float(torch.stack(squares).sum())) if squares else 0.0
-    if max_norm is not None and norm > max_norm:
-        scale = max_norm / (norm + 1e-6)
-        for g in grads:
-            g.mul_(scale)
+    returns the norm before clipping, a 0-dim tensor (reading it waits for the device).
+
+    Sparse gradients are coalesced in place (duplicate rows summed), which their norm
+    needs and the optimiser would do anyway. Dense ones are measured and scaled with
+    one foreach op each, whatever their number.
+    """
+    with_grad = [p for p in parameters if p.grad is not None]
+    for p in with_grad:
+        if p.grad.is_sparse:
+            p.grad = p.grad.coalesce()
+    dense = [p.grad for p in with_grad if not p.grad.is_sparse]
+    values = [p.grad._values() for p in with_grad if p.grad.is_sparse]
+    if not dense + values:
+        return torch.zeros(())
+    norms = [*(torch._foreach_norm(dense) if dense else ()), *(v.norm() for v in values)]
+    norm = torch.linalg.vector_norm(torch.stack(norms))  # (): the root of all squares
+    if max_norm is not None:
+        scale = torch.where(norm > max_norm, max_norm / (norm + 1e-6), 1.0)  # 1.0 leaves them be
+        torch._foreach_mul_(dense + values, scale)
     return norm
