@@ -94,7 +94,7 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     train_seconds = _timed(lambda: train_pass(batches), lambda: train_pass(batches[:20]), device)
     bound_seconds = _timed(lambda: bare_pass(prebuilt), lambda: bare_pass(prebuilt[:20]), device)
     profiled = batches[:PROFILED_STEPS]
-    ops, top = _profiled(lambda: train_pass(profiled), len(profiled), device)
+    ops, top = _profiled(lambda: train_pass(profiled), len(profiled), device, profile)
     result = {
         "train": {"sentences_per_s": len(sentences) / train_seconds,
                   "tokens_per_s": tokens / train_seconds,
@@ -191,12 +191,14 @@ def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> flo
     return time.perf_counter() - started
 
 
-def _profiled(work: Callable[[], None], steps: int, device) -> tuple[float, list[dict]]:
+def _profiled(work: Callable[[], None], steps: int, device, on_device: bool = False
+              ) -> tuple[float, list[dict]]:
     """Run `work` (`steps` training steps) under torch.profiler: top-level aten ops per
     step (ops named `aten::*` not called by another aten op), and the TOP_OPS ops (at
-    any level) with the most self time, per step."""
+    any level) with the most self time, per step; `on_device` also records a GPU's
+    kernels (their time), which counting the ops does not need."""
     activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == "cuda":
+    if on_device and device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with torch.profiler.profile(activities=activities) as profiler:
         work()

@@ -114,3 +114,25 @@ def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_
     net.train()
     net.loss(batch).backward()  # the loss runs on sentences
     assert all(p.grad is not None for p in net.parameters())
+
+
+@pytest.mark.parametrize("width", [1, 3, 4])
+def test_char_cnn_equals_a_convolution_and_max_over_each_word(width):
+    from ner_rnn.config import CharConfig
+    from ner_rnn.model.embeddings import CharCNN
+
+    cnn = CharCNN(CharConfig(type="cnn", dim=4, filters=5, width=width), num_chars=9).double()
+    chars = torch.tensor([[[3, 4, 5, 0], [2, 0, 0, 0], [0, 0, 0, 0]],
+                          [[8, 8, 8, 8], [1, 7, 0, 0], [6, 0, 0, 0]]])  # (rows, time, chars)
+    mask = chars[:, :, 0] != 0
+    x = cnn.embedding(chars.flatten(0, 1)).transpose(1, 2)  # (words, dim, chars)
+    left = (width - 1) // 2
+    kernel = cnn.window.weight.view(5, width, 4).transpose(1, 2)  # (filters, dim, width)
+    h = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, width - 1 - left)), kernel,
+                                   cnn.window.bias)  # (words, filters, chars)
+    h = h.masked_fill((chars.flatten(0, 1) == 0).unsqueeze(1), float("-inf")).amax(dim=2)
+    expected = torch.where(mask.flatten().unsqueeze(1), h, 0.0).view(2, 3, 5)
+    found = cnn(chars, mask)
+    torch.testing.assert_close(found, expected)
+    found.sum().backward()
+    assert cnn.embedding.weight.grad[0].abs().sum() == 0  # the padding character never learns
