@@ -30,11 +30,12 @@ def line_chart(title: str, y_label: str, xs: Sequence[int], ys: Sequence[float |
         empty_note: shown instead of a line when no value is given.
     """
     points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
-             f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="{escape(title)}">',
-             f'<text class="title" x="{WIDTH / 2}" y="18" text-anchor="middle">'
-             f"{escape(title)}</text>"]
+    svg = (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
+           f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+           f'aria-label="{escape(title)}">')
+    parts = [svg]
+    parts.append(f'<text class="title" x="{WIDTH / 2}" y="18" text-anchor="middle">'
+                 f"{escape(title)}</text>")
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
     parts.append(f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{right - LEFT}" '
                  f'height="{bottom - TOP}"/>')
@@ -68,9 +69,11 @@ def line_chart(title: str, y_label: str, xs: Sequence[int], ys: Sequence[float |
                      f'text-anchor="middle">{tick}</text>')
     if marked is not None and xs and min(xs) <= marked <= max(xs):
         x = px(marked)
+        left_of_line = x > (LEFT + right) / 2  # the label stays inside the chart
         parts.append(f'<line class="best" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>'
-                     f'<text class="best-label" x="{x + 4:.1f}" y="{TOP + 12}">'
-                     f"best {marked}</text>")
+                     f'<text class="best-label" x="{x - 4 if left_of_line else x + 4:.1f}" '
+                     f'y="{TOP + 12}" text-anchor="{"end" if left_of_line else "start"}">'
+                     f"best epoch {marked}</text>")
     commands, pen_down = [], False
     for x, y in zip(xs, ys):
         if y is None:

@@ -55,11 +55,11 @@ def render(report: dict) -> str:
     """The page for a report dict (see `analysis.build_report`)."""
     types = report["types"]
     title = f"ner-rnn report: {report['model']} on {report['data']}"
+    heading = (f"<h1>ner-rnn report</h1>\n<p>Model <code>{escape(report['model'])}</code> on "
+               f"<code>{escape(report['data'])}</code> ({report['sentences']} sentences, "
+               f"{report['scores']['tokens']} tokens).</p>\n")
     sections = [
-        f"<h1>ner-rnn report</h1>\n<p>Model <code>{escape(report['model'])}</code> on "
-        f"<code>{escape(report['data'])}</code> ({report['sentences']} sentences, "
-        f"{report['scores']['tokens']} tokens).</p>\n",
-        _run(report), _curves(report["training"]), _scores(report["scores"]),
+        heading, _run(report), _curves(report["training"]), _scores(report["scores"]),
         _errors(report["errors"]), _confusion(report["confusion"], types),
         _frequent(report["missed"], report["spurious"]), _examples(report, types),
     ]
@@ -109,7 +109,7 @@ def _run(report: dict) -> str:
                     for name, value in rows)
     cells += (f"<tr><th>dev (training)</th><td>{_scores_line(training['dev'])}</td></tr>\n"
               f"<tr><th>test (training)</th><td>{_scores_line(training['test'])}</td></tr>\n")
-    return f'<h2>The run</h2>\n<table class="run">\n{cells}</table>\n'
+    return f'<h2 id="run">The run</h2>\n<table class="run">\n{cells}</table>\n'
 
 
 def _curves(training: dict) -> str:
@@ -123,7 +123,8 @@ def _curves(training: dict) -> str:
             if not epochs else
             '<p class="note">From the model\'s metrics.jsonl, one point per epoch; the '
             "dashed line marks the best epoch (the weights kept).</p>\n")
-    return f'<h2>Training curves</h2>\n{note}<div class="charts">{"".join(charts)}</div>\n'
+    return (f'<h2 id="curves">Training curves</h2>\n{note}'
+            f'<div class="charts">{"".join(charts)}</div>\n')
 
 
 def _meter(fraction: float, type_: str | None) -> str:
@@ -148,7 +149,8 @@ def _scores(scores: dict) -> str:
 
     body = "".join(row(t, s, t) for t, s in scores["per_type"].items())
     overall = row("overall", scores["overall"], None)
-    return ("<h2>Scores per type</h2>\n<p class=\"note\">conlleval's precision, recall and "
+    return ('<h2 id="scores">Scores per type</h2>\n'
+            "<p class=\"note\">conlleval's precision, recall and "
             f"F1 (%) on this file, as <code>ner-rnn evaluate</code> prints them; token "
             f"accuracy {_percent(scores['token_accuracy'])}.</p>\n"
             f'<table class="scores"><thead>{head}</thead>\n<tbody>\n{body}</tbody>\n'
@@ -181,7 +183,8 @@ def _errors(errors: dict) -> str:
     keys = "".join(f'<span class="key" style="background:{CATEGORY_COLOURS[c]}"></span>'
                    f"{CATEGORY_NAMES[c]}" for c in CATEGORY_NAMES)
     return (
-        "<h2>Span errors</h2>\n<p class=\"note\">Every entity is counted once from its own "
+        '<h2 id="errors">Span errors</h2>'
+        "\n<p class=\"note\">Every entity is counted once from its own "
         "side, by the best thing it overlaps on the other: the same span and type "
         "(correct), the same span with another type (wrong type), an overlapping span of "
         "its type (wrong boundary), only overlapping spans of other types (wrong boundary "
@@ -214,7 +217,8 @@ def _confusion(confusion: list[dict], types: list[str]) -> str:
             style = f' style="background:rgba({shade},{0.12 + 0.6 * n / largest:.2f})"' if n else ""
             cells += f'<td class="cell"{style}>{n or ""}</td>'
         body += f"<tr><th>{label(gold, 'none (spurious)')}</th>{cells}</tr>\n"
-    return ("<h2>Type confusions</h2>\n<p class=\"note\">Each pair of overlapping gold and "
+    return ('<h2 id="confusions">Type confusions</h2>'
+            "\n<p class=\"note\">Each pair of overlapping gold and "
             "predicted entities counts once (the diagonal holds correct entities and wrong "
             "boundaries); a gold entity no prediction overlaps counts under <i>none</i>, "
             "a prediction no gold entity overlaps in the last row.</p>\n"
@@ -230,17 +234,19 @@ def _frequent(missed: list[dict], spurious: list[dict]) -> str:
         return (f"<div><h3>{title}</h3>\n<table class=\"frequent\"><thead><tr><th>entity</th>"
                 f'<th class="num">times</th></tr></thead>\n<tbody>\n{rows}</tbody></table></div>')
 
-    return ("<h2>Most frequent missed and spurious entities</h2>\n<div class=\"pair\">"
+    return ('<h2 id="frequent">Most frequent missed and spurious entities</h2>'
+            "\n<div class=\"pair\">"
             + table("Missed (gold, no overlapping prediction)", missed)
             + table("Spurious (predicted, no overlapping gold)", spurious) + "</div>\n")
 
 
 def _examples(report: dict, types: list[str]) -> str:
     shown, total = len(report["examples"]), report["sentences_with_errors"]
-    parts = [f"<h2>Sentences with errors</h2>\n<p class=\"note\">{shown} of {total} "
-             "sentences with errors, most errors first, then in file order. A red outline "
-             "marks an entity that is not exactly right; hover over an entity for its "
-             "category.</p>\n", legend(types)]
+    intro = (f'<h2 id="examples">Sentences with errors</h2>\n<p class="note">{shown} of '
+             f"{total} sentences with errors, most errors first, then in file order. A red "
+             "outline marks an entity that is not exactly right; hover over an entity for "
+             "its category.</p>\n")
+    parts = [intro, legend(types)]
     for example in report["examples"]:
         plural = "s" if example["errors"] > 1 else ""
         parts.append(f'<div class="example"><div class="where">line {example["line"]}, '
