@@ -10,8 +10,13 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import spans, tags_from_spans
 from ner_rnn.metrics import score
 from ner_rnn.report.analysis import analyse
-from ner_rnn.report.taxonomy import (GOLD_CATEGORIES, PREDICTED_CATEGORIES, Tally, classify,
-                                     confusions)
+from ner_rnn.report.taxonomy import (
+    GOLD_CATEGORIES,
+    PREDICTED_CATEGORIES,
+    Tally,
+    classify,
+    confusions,
+)
 
 
 def categories(gold_tags, predicted_tags, scheme="iob2"):
@@ -61,17 +66,17 @@ def test_ill_formed_iob2_is_read_as_conlleval_reads_it():
 
 
 def test_confusions_count_every_overlapping_pair_and_the_unmatched():
-    gold = spans("B-MISC I-MISC I-MISC O B-PER O".split(), "iob2")
-    predicted = spans("B-MISC O B-ORG O O B-LOC".split(), "iob2")
+    gold = spans(["B-MISC", "I-MISC", "I-MISC", "O", "B-PER", "O"], "iob2")
+    predicted = spans(["B-MISC", "O", "B-ORG", "O", "O", "B-LOC"], "iob2")
     assert sorted(confusions(gold, predicted), key=str) == sorted(
         [("MISC", "MISC"), ("MISC", "ORG"), ("PER", None), (None, "LOC")], key=str)
 
 
 def test_tally_keeps_missed_and_spurious_strings_and_tables_add_up():
     tally = Tally()
-    tokens = "Bush met Putin in Moscow".split()
-    tally.add(tokens, spans("B-PER O B-PER O B-LOC".split(), "iob2"),
-              spans("O O B-ORG O B-LOC".split(), "iob2"))
+    tokens = ["Bush", "met", "Putin", "in", "Moscow"]
+    tally.add(tokens, spans(["B-PER", "O", "B-PER", "O", "B-LOC"], "iob2"),
+              spans(["O", "O", "B-ORG", "O", "B-LOC"], "iob2"))
     tally.add(["Bush"], [(0, 1, "PER")], [])
     tally.add(["January"], [], [(0, 1, "LOC")])
     assert tally.missed == {("Bush", "PER"): 2}
