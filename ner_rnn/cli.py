@@ -15,8 +15,8 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
-from ner_rnn.serve.formats import FORMATS
 from ner_rnn.metrics import format_report, score_predictions_file
+from ner_rnn.serve.formats import FORMATS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR",
                        help="continue an interrupted run from its model directory")
     train.add_argument("--output-dir", help="model directory to write (default: output_dir)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a model already in the output directory")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. --set train.epochs=3 (repeatable)")
 
@@ -86,8 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LogFormat(logging.Formatter):
+    """Progress as plain lines; warnings and errors prefixed with their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {message}"
+        return message
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormat("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     args = build_parser().parse_args(argv)
     try:
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
@@ -111,12 +125,12 @@ def run_train(args: argparse.Namespace) -> int:
     from ner_rnn.train.loop import resume, train  # torch-heavy imports only when needed
 
     if args.resume:
-        if args.config or args.set or args.output_dir:
+        if args.config or args.set or args.output_dir or args.overwrite:
             raise NerError("--resume continues with the saved config and directory; "
-                           "drop --config, --set and --output-dir")
+                           "drop --config, --set, --output-dir and --overwrite")
         summary = resume(args.resume)
     elif args.config:
-        summary = train(load_config(args.config, args.set), args.output_dir)
+        summary = train(load_config(args.config, args.set), args.output_dir, args.overwrite)
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
     if summary:  # under torchrun, rank 0 reports
@@ -143,7 +157,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         if not args.data:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
-        from ner_rnn.serve.tagger import Tagger, warn_unseen_types
+        from ner_rnn.evaluation import warn_unseen_types
+        from ner_rnn.serve.tagger import Tagger
 
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)

@@ -4,10 +4,11 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ner_rnn.config import EncoderConfig, load_config
-from ner_rnn.data.batching import Encoded, collate
-from ner_rnn.model.steps import reverse_within_lengths
+from ner_rnn.data.batching import collate
+from ner_rnn.data.encoding import Example
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.network import TaggerNetwork
+from ner_rnn.model.steps import reverse_within_lengths
 
 ENCODERS = [(kind, layers, bidirectional, "softmax") for kind in ("rnn", "gru", "lstm")
             for layers in (1, 2) for bidirectional in (True, False)]
@@ -17,7 +18,7 @@ WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 3, 3]]
 TAGS = [[0, 1, 2, 0, 1], [1, 1], [2, 0, 2]]
 CHARS = [[[3, 4, 5], [2, 0, 0], [6, 6, 0], [2, 3, 0], [4, 0, 0]], [[5, 5], [2, 0]],
          [[7], [7], [7]]]
-SENTENCES = [Encoded(np.array(w), np.array([3] * len(w)), np.array(c), np.array(t))
+SENTENCES = [Example(np.array(w), np.array([3] * len(w)), np.array(c), np.array(t))
              for w, c, t in zip(WORDS, CHARS, TAGS)]
 
 
@@ -96,7 +97,7 @@ def test_mixed_precision_trains_with_float32_heads():
 
 def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_sequence():
     net = network("lstm", 2, True, "crf").eval()
-    joined = Encoded(np.concatenate([SENTENCES[0].words, SENTENCES[1].words]),
+    joined = Example(np.concatenate([SENTENCES[0].words, SENTENCES[1].words]),
                      np.array([3] * 7), np.zeros((7, 3), dtype=np.int64), None)
     joined.chars[:5, :3] = SENTENCES[0].chars
     joined.chars[5:, :2] = SENTENCES[1].chars
