@@ -27,7 +27,8 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50) -> dic
     Scores are computed by `Tagger.evaluate` (conlleval's, as `ner-rnn evaluate` prints)
     over spans in the file's own scheme; `examples` sentences with errors are kept.
     """
-    from ner_rnn.serve.tagger import Tagger, warn_unseen_types  # torch, only to predict
+    from ner_rnn.evaluation import warn_unseen_types  # torch, only to predict
+    from ner_rnn.serve.tagger import Tagger
 
     tagger = Tagger.load(model)
     training = read_training_log(Path(model) / "metrics.jsonl")
