@@ -184,3 +184,12 @@ def test_tag_page_is_a_header_one_item_per_result_and_a_footer():
     assert 'title="LOC, confidence 0.973"' in page and "<script" not in page
     for kind in ("json", "conll", "inline"):
         assert header(kind, ["LOC"]) == footer(kind) == ""
+
+
+def test_report_page_of_a_run_without_epochs_draws_empty_charts():
+    report = hostile_report()
+    report["training"] = {"epochs": [], "loss": [], "dev_f1": [], "lr": [], "best_epoch": None,
+                          "dev": None, "test": None}
+    page = render(report)
+    assert page.count("no epochs recorded") == 3 and 'class="curve"' not in page
+    assert "No epochs in the model" in page
