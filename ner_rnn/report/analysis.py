@@ -28,6 +28,7 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50) -> dic
     over spans in the file's own scheme; `examples` sentences with errors are kept.
     """
     from ner_rnn.evaluation import warn_unseen_types  # torch, only to predict
+    from ner_rnn.serve.streaming import entity_types
     from ner_rnn.serve.tagger import Tagger
 
     tagger = Tagger.load(model)
@@ -36,9 +37,8 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50) -> dic
     warn_unseen_types(data, sentences, tagger.vocabs)
     scheme = detect_scheme([s.tags for s in sentences])
     scores, predicted = tagger.evaluate(sentences, scheme)
-    model_types = {label[2:] for label in tagger.vocabs.labels.items if label != "O"}
     analysis = analyse(sentences, predicted, scheme, examples)
-    types = sorted(model_types | set(scores["per_type"]))
+    types = sorted({*entity_types(tagger), *scores["per_type"]})  # the model's and the file's
     return {"model": str(model), "data": str(data), "scheme": scheme, "types": types,
             "run": run_summary(to_dict(tagger.config)), "training": training,
             "scores": scores, **analysis}
