@@ -176,3 +176,11 @@ def test_benchmark_profile_lists_top_ops(capsys):
     table = capsys.readouterr().out
     assert "ops/step" in table and "top ops of a training step by self time" in table
     assert "aten::" in table
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys\nfrom ner_rnn.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip().splitlines()[-1] == "False"
