@@ -96,8 +96,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     train_pass(batches[:20])  # warm-up
     bare_pass(prebuilt[:20])
     train_seconds = bound_seconds = 0.0
-    for start in range(0, len(batches), ALTERNATE):  # side by side: load drifts hit both
-        chunk = slice(start, start + ALTERNATE)
+    for first in range(0, len(batches), ALTERNATE):  # side by side: load drifts hit both
+        chunk = slice(first, first + ALTERNATE)
         train_seconds += _timed(lambda: train_pass(batches[chunk]), lambda: None, device)
         bound_seconds += _timed(lambda: bare_pass(prebuilt[chunk]), lambda: None, device)
     profiled = batches[:PROFILED_STEPS]
