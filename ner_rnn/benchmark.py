@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -98,8 +99,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     train_seconds = bound_seconds = 0.0
     for first in range(0, len(batches), ALTERNATE):  # side by side: load drifts hit both
         chunk = slice(first, first + ALTERNATE)
-        train_seconds += _timed(lambda: train_pass(batches[chunk]), lambda: None, device)
-        bound_seconds += _timed(lambda: bare_pass(prebuilt[chunk]), lambda: None, device)
+        train_seconds += _timed(partial(train_pass, batches[chunk]), lambda: None, device)
+        bound_seconds += _timed(partial(bare_pass, prebuilt[chunk]), lambda: None, device)
     profiled = batches[:PROFILED_STEPS]
     ops, top = _profiled(lambda: train_pass(profiled), len(profiled), device, profile)
     result = {

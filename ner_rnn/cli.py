@@ -15,8 +15,8 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
-from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.metrics import format_report, score_predictions_file
+from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
 
 
@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
     tag.add_argument("--nbest", type=int, default=1, metavar="K",
-                     help="also give the K best tag sequences with their probabilities (json; K <= 100)")
+                     help="also give the K best tag sequences (K <= 100) with their "
+                          "probabilities (json)")
     tag.add_argument("--confidence", action="store_true",
                      help="give each entity's probability (json)")
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",

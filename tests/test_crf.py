@@ -171,7 +171,7 @@ def test_kbest_of_a_10000_token_sentence_has_valid_paths(head_class):
     with torch.no_grad():
         p = head.potentials(features)
         p = p._replace(emissions=p.emissions - 10.0)  # every tag scores below -10 everywhere
-        paths, scores, valid = head.kbest(p, mask, 3)
+        _, scores, valid = head.kbest(p, mask, 3)
     assert valid.all() and scores.max() < NEG_INF  # the path scores are that low
     assert scores[0, 0] == viterbi(p, mask)[1][0]  # paths may differ only where scores tie
 

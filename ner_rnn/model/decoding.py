@@ -64,8 +64,10 @@ def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch
     # reversed_emissions_{r-1}[k] + beta_{r-1}[k]). Laid out (step, to, from, chain).
     scores = torch.cat([emissions, reversed_emissions]).permute(1, 2, 0).contiguous()
     steps = emissions.new_empty(time - 1, tags, tags, 2 * batch)  # scores: (time, tags, chain)
-    torch.add(transitions.T[None, :, :, None], scores[1:, :, None, :batch], out=steps[..., :batch])
-    torch.add(transitions[None, :, :, None], scores[:-1, None, :, batch:], out=steps[..., batch:])
+    torch.add(transitions.T[None, :, :, None], scores[1:, :, None, :batch],
+              out=steps[..., :batch])
+    torch.add(transitions[None, :, :, None], scores[:-1, None, :, batch:],
+              out=steps[..., batch:])
     state = torch.cat([(start + emissions[:, 0]).T, end[:, None].expand(tags, batch)],
                       dim=1)  # (tags, 2 * batch)
     states = [state]
@@ -103,8 +105,8 @@ class _LogPartition(torch.autograd.Function):
         emissions, transitions, mask, alpha, beta, backward_index, log_z = ctx.saved_tensors
         beta = gather_steps(beta, backward_index)  # (batch, time, tags), back in step order
         alpha = alpha - log_z[:, None, None]  # (batch, time, tags)
-        marginal = torch.where(mask.unsqueeze(2), (alpha + beta).exp(), 0.0)  # (batch, time, tags)
-        marginal = marginal * grad[:, None, None]
+        marginal = torch.exp2((alpha + beta) * LOG2_E) * grad[:, None, None]
+        marginal = torch.where(mask.unsqueeze(2), marginal, 0.0)  # (batch, time, tags)
         last = (mask.sum(dim=1) - 1).view(-1, 1, 1).expand(-1, 1, marginal.size(2))
         moved = mask[:, 1:]  # (batch, time - 1): the real transitions
         left = alpha[:, :-1][moved]  # (moves, tags)
@@ -112,8 +114,8 @@ class _LogPartition(torch.autograd.Function):
         pairs = torch.exp2((left[:, :, None] + right[:, None, :] + transitions) * LOG2_E)
         weights = grad[:, None].expand_as(moved)[moved]  # (moves,)
         moves = (weights @ pairs.flatten(1)).view_as(transitions)
-        return (marginal, moves, marginal[:, 0].sum(0), marginal.gather(1, last).squeeze(1).sum(0),
-                None)
+        ends = marginal[:, 0].sum(0), marginal.gather(1, last).squeeze(1).sum(0)  # (tags,) each
+        return marginal, moves, *ends, None
 
 
 def _tree_log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
