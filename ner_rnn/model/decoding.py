@@ -34,14 +34,6 @@ class Potentials(NamedTuple):
     end: torch.Tensor  # float (tags,)
 
 
-def _identity(moves: torch.Tensor) -> torch.Tensor:
-    """The identity of (max, +) for (tags, tags) like `moves`: 0 on the diagonal, -inf
-    elsewhere, so a padded step keeps every score and points each tag to itself."""
-    tags = moves.size(-1)
-    return torch.full((tags, tags), float("-inf"), dtype=moves.dtype,
-                      device=moves.device).fill_diagonal_(0.0)  # (tags, tags)
-
-
 def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
                 end: torch.Tensor, mask: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -173,31 +165,43 @@ def sequence_score(p: Potentials, tags: torch.Tensor, mask: torch.Tensor) -> tor
 
 
 def viterbi(p: Potentials, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Best tag sequence per sentence: long (batch, time), 0 on padding; and its score."""
-    moves = torch.where(mask[:, 1:, None, None], p.transitions,
-                        _identity(p.transitions))  # (batch, time - 1, from, to)
-    emitted = torch.where(mask.unsqueeze(2), p.emissions, 0.0)  # (batch, time, tags)
+    """Best tag sequence per sentence: long (batch, time), 0 on padding; and its score.
+
+    The loop runs every sentence to the longest one's end (three ops a step, no mask);
+    each sentence's best last tag is then picked at its own last step, and its path
+    followed back from there.
+    """
+    lengths = mask.sum(dim=1)  # (batch,)
     score = (p.start + p.emissions[:, 0]).T  # (tags, batch)
-    pointers = []
-    for move, emission in zip(moves.permute(1, 3, 2, 0), emitted[:, 1:].permute(1, 2, 0)):
-        best, previous = (score + move).max(dim=1)  # (to, batch): padding keeps its tag
+    moves = p.transitions.T.unsqueeze(2)  # (to, from, 1)
+    scores, pointers = [score], []
+    for emission in p.emissions[:, 1:].permute(1, 2, 0):  # (tags, batch) each
+        best, previous = (score + moves).max(dim=1)  # (to, batch)
         score = best + emission
+        scores.append(score)
         pointers.append(previous)
-    total, last = (score + p.end[:, None]).max(dim=0)  # (batch,)
-    return _backtrack(pointers, last) * mask, total
+    last = torch.stack(scores).gather(0, (lengths - 1).view(1, 1, -1).expand(1, score.size(0), -1))
+    total, tag = (last[0] + p.end[:, None]).max(dim=0)  # (batch,)
+    return _backtrack(pointers, tag, lengths), total
 
 
-def _backtrack(pointers: list[torch.Tensor], last: torch.Tensor) -> torch.Tensor:
-    """Follow back-pointers (each long (tags, batch): the best previous tag per tag) from
-    the last tags (batch,) on the host; returns long (batch, time) on `last`'s device."""
-    tags = last.cpu().numpy()
-    path = [tags]
-    if pointers:
-        columns = np.arange(tags.size)
-        for previous in torch.stack(pointers).cpu().numpy()[::-1]:  # (tags, batch) each
-            tags = previous[tags, columns]
-            path.append(tags)
-    return torch.from_numpy(np.stack(path[::-1], axis=1)).to(last.device)  # (batch, time)
+def _backtrack(pointers: list[torch.Tensor], last: torch.Tensor, lengths: torch.Tensor
+               ) -> torch.Tensor:
+    """Follow back-pointers (each long (tags, batch): the best previous tag of each tag)
+    from each sentence's last tag (batch,) at its last step, on the host. Returns long
+    (batch, time), 0 on padding, on `last`'s device."""
+    tags, lengths = last.cpu().numpy(), lengths.cpu().numpy()
+    time = len(pointers) + 1
+    path = np.zeros((time, tags.size), dtype=np.int64)  # (time, batch)
+    columns = np.arange(tags.size)
+    previous = torch.stack(pointers).cpu().numpy() if pointers else None  # (time - 1, ...)
+    current = np.zeros_like(tags)
+    for t in range(time - 1, -1, -1):
+        current = np.where(lengths - 1 == t, tags, current)  # a sentence's path starts
+        path[t] = np.where(t < lengths, current, 0)
+        if t:
+            current = previous[t - 1][current, columns]
+    return torch.from_numpy(path.T.copy()).to(last.device)
 
 
 def kbest(p: Potentials, mask: torch.Tensor, k: int
