@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="give each entity's probability (json)")
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
                      help="lines read, tagged and written at a time (memory stays flat)")
+    tag.add_argument("--workers", type=int, metavar="N",
+                     help="processes that tokenise and format beside the model "
+                          "(default: from the cores available; 0: all in one process)")
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
@@ -165,13 +168,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
-    from ner_rnn.runtime import resolve_device
+    from ner_rnn.runtime import resolve_device, tagging_workers
     from ner_rnn.serve.streaming import TagOptions, tag_file, tag_stream
     from ner_rnn.serve.tagger import Tagger
 
     for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
         if value < 1:
             raise NerError(f"{flag}: expected a number >= 1, got {value}")
+    if args.workers is not None and args.workers < 0:
+        raise NerError(f"--workers: expected a number >= 0, got {args.workers}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     world, device = distributed.join(resolve_device(args.device))
@@ -179,7 +184,8 @@ def run_tag(args: argparse.Namespace) -> int:
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
     tagger = Tagger.load(args.model, str(device), args.implementation)
     options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
-                         args.scheme, args.nbest, args.confidence, args.chunk_size)
+                         args.scheme, args.nbest, args.confidence, args.chunk_size,
+                         tagging_workers(args.workers, device))
     lines = _input_lines(args, progress=world.is_main)
     if args.output:
         tag_file(tagger, lines, args.output, options, world)

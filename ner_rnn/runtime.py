@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -17,6 +18,33 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device: cuda requested but no CUDA device is available; use cpu or auto")
     return torch.device(name)
+
+
+def tagging_workers(requested: int | None, device: torch.device) -> int:
+    """Worker processes for `tag` (see `serve.pipeline`), and torch's threads to match.
+
+    By default the cores this process may use (shared among the torchrun ranks of this
+    machine) go to the model first: on a GPU one core drives it and the others, up to
+    8, tokenise and format; on the CPU the model's work per sentence is about four times
+    the rest, so a quarter of the cores, at least one, go to workers when there are two
+    or more. The model's threads then take the cores the workers leave, so that the two
+    do not fight over cores.
+    """
+    cores = max(1, _usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    workers = requested
+    if workers is None:
+        workers = min(cores - 1, 8) if device.type == "cuda" else min(max(1, cores // 4), 8)
+        workers = workers if cores > 1 else 0
+    if workers:
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - workers)))
+    return workers
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def set_threads(threads: int | None) -> None:
