@@ -173,12 +173,14 @@ class Results:
                             tagged.offsets[begin, 0].tolist(), tagged.offsets[last, 1].tolist(),
                             confidence))
         counts = np.bincount(spans.sentence, minlength=len(lengths)).tolist()
-        offsets = tagged.offsets.tolist()
+        starts, ends = tagged.offsets[:, 0].tolist(), tagged.offsets[:, 1].tolist()
         lines, token, entity = [], 0, 0
         for text, length, count in zip(tagged.texts, lengths.tolist(), counts):
-            lines.append(_Line(text, [text[a:b] for a, b in offsets[token:token + length]],
-                               target[token:token + length], entities[entity:entity + count]))
-            token, entity = token + length, entity + count
+            stop = token + length
+            lines.append(_Line(text, [text[a:b] for a, b in zip(starts[token:stop],
+                                                                 ends[token:stop])],
+                               target[token:stop], entities[entity:entity + count]))
+            token, entity = stop, entity + count
         return lines
 
 
