@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="repeat the training corpus this many times")
     bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",
                        help="also time the whole tag command on generated inputs of N lines")
+    bench.add_argument("--workers", type=int, nargs="+", metavar="N",
+                       help="worker processes of the timed tag command; several: one run "
+                            "each (default: tag's default)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -137,8 +140,10 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
+    if any(n < 0 for n in args.workers or []):
+        raise NerError(f"--workers: expected numbers >= 0, got {args.workers}")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
-                 args.stream_lines)
+                 args.stream_lines, args.workers or [None])
     print(json.dumps(result) if args.json else format_table(result))
     return 0
 
@@ -168,7 +173,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
-    from ner_rnn.runtime import resolve_device, tagging_workers
+    from ner_rnn.runtime import leave_cores_to, resolve_device, tagging_workers
     from ner_rnn.serve.streaming import TagOptions, tag_file, tag_stream
     from ner_rnn.serve.tagger import Tagger
 
@@ -182,10 +187,11 @@ def run_tag(args: argparse.Namespace) -> int:
     world, device = distributed.join(resolve_device(args.device))
     if world.active and not (args.input and args.output):
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
+    workers = tagging_workers(device) if args.workers is None else args.workers
+    leave_cores_to(workers)
     tagger = Tagger.load(args.model, str(device), args.implementation)
     options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
-                         args.scheme, args.nbest, args.confidence, args.chunk_size,
-                         tagging_workers(args.workers, device))
+                         args.scheme, args.nbest, args.confidence, args.chunk_size, workers)
     lines = _input_lines(args, progress=world.is_main)
     if args.output:
         tag_file(tagger, lines, args.output, options, world)

@@ -20,24 +20,31 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def tagging_workers(requested: int | None, device: torch.device) -> int:
-    """Worker processes for `tag` (see `serve.pipeline`), and torch's threads to match.
+def tagging_workers(device: torch.device) -> int:
+    """How many worker processes `tag` starts by default (see `serve.pipeline`).
 
-    By default the cores this process may use (shared among the torchrun ranks of this
-    machine) go to the model first: on a GPU one core drives it and the others, up to
-    8, tokenise and format; on the CPU the model's work per sentence is about four times
-    the rest, so a quarter of the cores, at least one, go to workers when there are two
-    or more. The model's threads then take the cores the workers leave, so that the two
-    do not fight over cores.
+    The cores this process may use (shared among the torchrun ranks of this machine) go
+    to the model first: on a GPU one core drives it and the others, up to 8, tokenise
+    and format; on the CPU the model's work per sentence is about four times the rest,
+    so a quarter of the cores, at least one when there are two, go to workers.
     """
-    cores = max(1, _usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    workers = requested
-    if workers is None:
-        workers = min(cores - 1, 8) if device.type == "cuda" else min(max(1, cores // 4), 8)
-        workers = workers if cores > 1 else 0
+    cores = _cores()
+    if cores < 2:
+        return 0
+    return min(cores - 1, 8) if device.type == "cuda" else min(max(1, cores // 4), 8)
+
+
+def leave_cores_to(workers: int) -> None:
+    """Give torch's threads only the cores `workers` processes leave, so that the model
+    and the workers do not fight over cores (spinning threads made a busy 2-core
+    machine up to 5 times slower)."""
     if workers:
-        torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - workers)))
-    return workers
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), _cores() - workers)))
+
+
+def _cores() -> int:
+    """Cores for this process: those it may run on, shared among this machine's ranks."""
+    return max(1, _usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
 def _usable_cores() -> int:
