@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
+    report = commands.add_parser("report", help="an HTML page of a model's training and errors")
+    report.add_argument("--model", required=True, help="model directory")
+    report.add_argument("--data", required=True, help="tagged CoNLL file to analyse")
+    report.add_argument("--output", metavar="FILE",
+                        help="write the page (or the JSON) here; html default: report.html")
+    report.add_argument("--examples", type=int, default=50, metavar="N",
+                        help="show up to N sentences with errors (default 50)")
+    report.add_argument("--format", choices=("html", "json"), default="html",
+                        help="json: print the report's numbers instead of writing a page")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
-                    "benchmark": run_benchmark}
+                    "report": run_report, "benchmark": run_benchmark}
         return commands[args.command](args)
     except Interrupted as error:
         print(f"error: {error}", file=sys.stderr)
@@ -168,6 +177,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
                     for s, tags in zip(sentences, predicted)]
             atomic_write_text(args.output, format_conll(rows))
     print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ner_rnn.report.analysis import build_report  # loads torch to predict
+    from ner_rnn.report.page import render
+
+    if args.examples < 0:
+        raise NerError(f"--examples: expected a number >= 0, got {args.examples}")
+    report = build_report(args.model, args.data, args.examples)
+    if args.format == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        if not args.output:
+            sys.stdout.write(text)
+            return 0
+    else:
+        text = render(report)
+    output = args.output or "report.html"
+    atomic_write_text(output, text)
+    logging.getLogger(__name__).info("report written to %s", output)
     return 0
 
 

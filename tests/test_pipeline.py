@@ -56,7 +56,7 @@ def tag(model, source, output, *options) -> str:
     return output.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("kind", ["json", "conll", "inline"])
+@pytest.mark.parametrize("kind", ["json", "conll", "inline", "html"])
 def test_workers_write_what_one_process_writes(model, source, tmp_path, kind):
     options = ["--format", kind, "--chunk-size", "7", "--nbest", "3", "--confidence"]
     alone = tag(model, source, tmp_path / "alone", "--workers", "0", *options)
@@ -145,3 +145,13 @@ def test_ctrl_c_stops_every_worker(model, tmp_path):
     assert process.returncode == 130 and stderr.strip() == "error: interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.txt"]
     assert gone(pids)
+
+
+def test_torchrun_ranks_share_chunks_that_end_with_windows(model, source, tmp_path):
+    from tests.test_distributed import torchrun
+
+    whole = tag(model, source, tmp_path / "whole", "--chunk-size", "100000", "--workers", "0")
+    done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
+                    str(tmp_path / "sharded"), "--chunk-size", "7")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "sharded").read_text(encoding="utf-8") == whole

@@ -1,13 +1,19 @@
-"""Writing tagging results as JSON lines, CoNLL columns or inline brackets."""
+"""Writing tagging results as JSON lines, CoNLL columns, inline brackets or an HTML page.
+
+Results are written one at a time, chunk after chunk; a format that wraps them (the
+HTML page) also writes a `header` before the first and a `footer` after the last.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ner_rnn.serve import html_page
 from ner_rnn.serve.results import Results, Tagged
 
-FORMATS = ("json", "conll", "inline")
+FORMATS = ("json", "conll", "inline", "html")
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,19 @@ def format_result(result: dict, kind: str) -> str:
         return rows + "\n"
     if kind == "inline":
         return inline(result) + "\n"
+    if kind == "html":
+        return html_page.result_html(result)
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
+
+
+def header(kind: str, types: Iterable[str]) -> str:
+    """What `kind` writes before the first result; `types`: the model's entity types."""
+    return html_page.page_start(types) if kind == "html" else ""
+
+
+def footer(kind: str) -> str:
+    """What `kind` writes after the last result."""
+    return html_page.page_end() if kind == "html" else ""
 
 
 def inline(result: dict) -> str:

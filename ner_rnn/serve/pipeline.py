@@ -72,14 +72,16 @@ def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,
     context = tagger.config.model.document_context
     size = options.chunk_lines
     ahead = max(2 * options.workers, 2 * -(-size // PIECE_LINES))
-    if not context:  # chunks are `size` lines: skip the others' before any work
-        lines = (line for number, line in enumerate(lines) if mine(number // size))
-        mine = _everything
+    if context:  # where chunks end depends on every line's tokens
+        lines_to_encode, chunk_is_mine = lines, mine
+    else:  # chunks are `size` lines: skip the other ranks' before any work
+        lines_to_encode = (line for number, line in enumerate(lines) if mine(number // size))
+        chunk_is_mine = _everything
     with pool(options.workers, jobs(tagger, options)) as workers:
-        encoded = workers.map("encode", _pieces(lines), ahead)
+        encoded = workers.map("encode", _pieces(lines_to_encode), ahead)
         chunks = _chunks(_with_documents(encoded), size, context)
-        tagged = _tag(tagger, (chunk for number, chunk in enumerate(chunks) if mine(number)),
-                      options)
+        tagged = _tag(tagger, (chunk for number, chunk in enumerate(chunks)
+                               if chunk_is_mine(number)), options)
         for number, text in workers.map("format", tagged, ahead):
             write(number, text)
 
