@@ -155,3 +155,12 @@ def test_torchrun_ranks_share_chunks_that_end_with_windows(model, source, tmp_pa
                     str(tmp_path / "sharded"), "--chunk-size", "7")
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "sharded").read_text(encoding="utf-8") == whole
+
+
+def test_workers_never_import_torch():
+    """A worker imports the workers module and what it needs: starting one must not cost
+    an import of torch (seconds of CPU) nor start torch's threads."""
+    done = subprocess.run([sys.executable, "-c", "import sys, ner_rnn.serve.workers; "
+                           "print('torch' in sys.modules)"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -8,29 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ner_rnn.serve import html_page
-from ner_rnn.serve.results import Results, Tagged
 
 FORMATS = ("json", "conll", "inline", "html")
-
-
-@dataclass(frozen=True)
-class Formatter:
-    """Tagged lines as text in format `kind`, one result after another."""
-
-    results: Results
-    kind: str
-
-    def __post_init__(self):
-        if self.kind not in FORMATS:
-            raise ValueError(f"unknown format {self.kind!r}; expected one of {', '.join(FORMATS)}")
-
-    def __call__(self, tagged: Tagged) -> str:
-        if self.kind == "json":  # the common case, written without building dicts
-            return self.results.json_lines(tagged)
-        return "".join(format_result(result, self.kind) for result in self.results.dicts(tagged))
 
 
 def format_result(result: dict, kind: str) -> str:

@@ -28,9 +28,8 @@ import numpy as np
 
 from ner_rnn.data.batching import context_windows
 from ner_rnn.serve.decode import decode
-from ner_rnn.serve.formats import Formatter
 from ner_rnn.serve.lines import LineEncoder, Lines
-from ner_rnn.serve.results import Results, Tagged
+from ner_rnn.serve.results import Formatter, Results, Tagged
 from ner_rnn.serve.tagger import Tagger
 from ner_rnn.serve.workers import Jobs, pool
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ner_rnn.serve.formats import FORMATS, format_result
 from ner_rnn.serve.spans import SpanReader, TagWriter
 
 _escape = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
@@ -182,6 +183,23 @@ class Results:
                                target[token:stop], entities[entity:entity + count]))
             token, entity = stop, entity + count
         return lines
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Tagged lines as text in format `kind`, one result after another."""
+
+    results: Results
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in FORMATS:
+            raise ValueError(f"unknown format {self.kind!r}; expected one of {', '.join(FORMATS)}")
+
+    def __call__(self, tagged: Tagged) -> str:
+        if self.kind == "json":  # the common case, written without building dicts
+            return self.results.json_lines(tagged)
+        return "".join(format_result(result, self.kind) for result in self.results.dicts(tagged))
 
 
 def _float(value: float) -> str:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ner_rnn.errors import NerError
-from ner_rnn.serve.formats import Formatter
 from ner_rnn.serve.lines import LineEncoder
+from ner_rnn.serve.results import Formatter
 
 
 class WorkerDied(NerError):
