@@ -49,6 +49,10 @@ class TagOptions:
     workers: int = 0  # worker processes; 0: everything in this process
 
 
+def _everything(number: int) -> bool:
+    return True
+
+
 def jobs(tagger: Tagger, options: TagOptions) -> Jobs:
     """What the workers of `tagger`'s pipeline do."""
     prep = tagger.preprocessor
@@ -59,7 +63,7 @@ def jobs(tagger: Tagger, options: TagOptions) -> Jobs:
 
 
 def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,
-              write: Callable[[int, str], None], mine: Callable[[int], bool] = lambda _: True
+              write: Callable[[int, str], None], mine: Callable[[int], bool] = _everything
               ) -> None:
     """Tag every line; `write(k, text)` gets the results in input order, `k` counting
     the chunks tagged.
@@ -83,10 +87,6 @@ def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,
                                if chunk_is_mine(number)), options)
         for number, text in workers.map("format", tagged, ahead):
             write(number, text)
-
-
-def _everything(number: int) -> bool:
-    return True
 
 
 def _pieces(lines: Iterator[Line]) -> Iterator[tuple[list[int | None], list[str]]]:
