@@ -160,7 +160,7 @@ def test_torchrun_ranks_share_chunks_that_end_with_windows(model, source, tmp_pa
 def test_workers_never_import_torch():
     """A worker imports the workers module and what it needs: starting one must not cost
     an import of torch (seconds of CPU) nor start torch's threads."""
-    done = subprocess.run([sys.executable, "-c", "import sys, ner_rnn.serve.workers; "
-                           "print('torch' in sys.modules)"], cwd=ROOT, capture_output=True,
+    code = "import sys, ner_rnn.serve.workers; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "False"
