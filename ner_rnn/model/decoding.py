@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
@@ -120,7 +119,7 @@ def _tree_log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
     while moves.size(1) > 1:
         if moves.size(1) % 2:  # the odd one out is paired with a copy of itself, not real
             moves = torch.cat([moves, moves[:, -1:]], dim=1)
-            real = F.pad(real, (0, 1))
+            real = torch.cat([real, real.new_zeros(real.size(0), 1)], dim=1)
         left, right = moves[:, 0::2], moves[:, 1::2]  # (batch, pairs, tags, tags)
         joined = torch.logsumexp(left.unsqueeze(4) + right.unsqueeze(2), dim=3)
         moves = torch.where(real[:, 1::2, None, None], joined, left)  # (batch, pairs, ...)
