@@ -291,7 +291,7 @@ except ModelError as error:
     ("train.momentum=.nan", "train.momentum: expected a finite number"),
     ("train.clip_grad_norm=.inf", "train.clip_grad_norm: expected a finite number"),
     ("train.weight_decay=.inf", "train.weight_decay: expected a finite number"),
-    ("model.embeddings.word.singleton_unk=-.nan", "singleton_unk: expected a finite number"),
+    ("model.embeddings.word.singleton_unk=.NaN", "singleton_unk: expected a finite number"),
     ("seed=-1", "seed: expected a value >= 0, got -1"),
     ("seed=4294967296", "seed: expected a value < 4294967296, got 4294967296"),
 ])
