@@ -152,11 +152,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
 def read_yaml(path: str | Path, what: str) -> Any:
     """Read a YAML file safely; missing files and syntax errors become one-line errors."""
     path = Path(path)
-    if not path.is_file():
-        reason = "is a directory" if path.is_dir() else "no such file"
-        raise ConfigError(f"{path}: {reason} ({what} file expected)")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory ({what} file expected)")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")  # a pipe or /dev/stdin works too
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file ({what} file expected)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid UTF-8") from None
     except OSError as error:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import pickle
 import re
@@ -61,11 +62,20 @@ def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> N
 
 def save_weights(directory: Path, network: TaggerNetwork) -> None:
     state = {name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}
-    atomic_write(directory / WEIGHTS, lambda temp: torch.save(state, temp))
+    atomic_write(directory / WEIGHTS, lambda temp: _save_tensors(state, temp))
 
 
 def save_checkpoint(directory: Path, checkpoint: dict) -> None:
-    atomic_write(directory / CHECKPOINT, lambda temp: torch.save(checkpoint, temp))
+    atomic_write(directory / CHECKPOINT, lambda temp: _save_tensors(checkpoint, temp))
+
+
+def _save_tensors(value: dict, path: Path) -> None:
+    """torch.save, whose write failures (a full disk) are RuntimeErrors: made OSErrors, so
+    they are reported like any other failed write."""
+    try:
+        torch.save(value, path)
+    except RuntimeError:  # its message names C++ internals, not the cause
+        raise OSError(errno.EIO, "write failed; is the disk full?") from None
 
 
 def load_checkpoint(directory: Path) -> dict:

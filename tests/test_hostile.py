@@ -2,6 +2,7 @@
 input a careless or hostile user could give (devices, symlinks, alias bombs, NaN, huge
 sizes, invalid UTF-8 on stdin, foreign checkpoints, signals, a full disk)."""
 
+import dataclasses
 import gzip
 import io
 import json
@@ -83,10 +84,12 @@ def run_cli(*args, **kwargs):
 
 
 def one_error_line(stderr: bytes | str) -> str:
+    """The one `error: ...` line that ends stderr (log lines may come before it)."""
     text = stderr.decode() if isinstance(stderr, bytes) else stderr
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in text, text
-    return lines[0]
+    errors = [line for line in text.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and text.rstrip("\n").endswith(errors[0]), text
+    assert "Traceback" not in text, text
+    return errors[0]
 
 
 # 2. BIOES is scored one way
@@ -183,8 +186,9 @@ def test_full_disk_while_saving_weights_is_one_line(tmp_path, corpus):
     def small_files_only():  # every file beyond 4 kB fails to grow, as on a full disk
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
-    done = run_cli("train", "--output-dir", tmp_path / "m", "--config", os.devnull,
-                   *[arg for key in TINY + [f"data.train={corpus}"] for arg in ("--set", key)],
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(dataclasses.asdict(tiny_config(corpus))))
+    done = run_cli("train", "--output-dir", tmp_path / "m", "--config", config,
                    preexec_fn=small_files_only)
     assert done.returncode == 2
     assert "weights.pt: cannot write" in one_error_line(done.stderr)
