@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
-from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 from tqdm import tqdm
 
@@ -16,11 +19,19 @@ from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.serve.formats import FORMATS
+from ner_rnn.serve.inputs import Line, argument_lines, read_lines
 from ner_rnn.metrics import format_report, score_predictions_file
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one `error: ...` line like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise NerError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ner-rnn", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ner-rnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
@@ -77,25 +88,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that it unwinds like Ctrl-C:
+    temp files are removed, training says how to resume."""
+
+
+def _terminate(signum: int, frame) -> NoReturn:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    args = build_parser().parse_args(argv)
+    stops = (signal.SIGTERM, signal.SIGHUP)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = [signal.signal(s, _terminate) for s in stops] if in_main_thread else []
     try:
+        args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "benchmark": run_benchmark}
         return commands[args.command](args)
-    except Interrupted as error:
+    except Interrupted as error:  # training stopped: the message says how to resume
         print(f"error: {error}", file=sys.stderr)
-        return 130
+        stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
+        return 128 + stopped_by.args[0] if isinstance(stopped_by, Terminated) else 130
     except NerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Terminated as error:
+        print("error: terminated", file=sys.stderr)
+        return 128 + error.args[0]
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `ner-rnn tag ... | head`
         sys.stderr.close()
         return 0
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
+              "or the model's sizes", file=sys.stderr)
+        return 2
+    finally:
+        for stop, handler in zip(stops, previous):
+            signal.signal(stop, handler)
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """MemoryError, or torch's RuntimeError for a failed allocation (CPU or GPU)."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or (
+        "can't allocate memory" in str(error))
+
+
+def _at_least_one(flag: str, values: int | list[int]) -> None:
+    for value in values if isinstance(values, list) else [values]:
+        if value < 1:
+            raise NerError(f"{flag}: expected a number >= 1, got {value}")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -118,6 +167,8 @@ def run_train(args: argparse.Namespace) -> int:
 def run_benchmark(args: argparse.Namespace) -> int:
     from ner_rnn.benchmark import format_table, run
 
+    _at_least_one("--scale", args.scale)
+    _at_least_one("--stream-lines", args.stream_lines)
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
@@ -136,6 +187,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
         from ner_rnn.serve.tagger import Tagger, warn_unseen_types
 
+        if args.output:
+            _refuse_output_over(args.output, args.data)
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)
         warn_unseen_types(args.data, sentences, tagger.vocabs)
@@ -151,56 +204,86 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
     from ner_rnn.runtime import resolve_device
-    from ner_rnn.serve.streaming import TagOptions, tag_file, tag_stream
+    from ner_rnn.serve.streaming import TagOptions, tag_file
     from ner_rnn.serve.tagger import Tagger
 
-    for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
-        if value < 1:
-            raise NerError(f"{flag}: expected a number >= 1, got {value}")
+    _at_least_one("--nbest", args.nbest)
+    _at_least_one("--chunk-size", args.chunk_size)
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
+    if args.input and args.output:
+        _refuse_output_over(args.output, args.input)
+    if not args.output and sys.stdout is None:
+        raise NerError("standard output is closed; give --output FILE")
     world, device = distributed.join(resolve_device(args.device))
     if world.active and not (args.input and args.output):
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
-    tagger = Tagger.load(args.model, str(device), args.implementation)
-    options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
-                         args.scheme, args.nbest, args.confidence, args.chunk_size)
-    lines = _input_lines(args, progress=world.is_main)
-    if args.output:
-        tag_file(tagger, lines, args.output, options, world)
-    else:
-        tag_stream(tagger, lines, sys.stdout, options)
+    stream = _open_input(args)  # before the model loads: a missing file is reported at once
+    try:
+        tagger = Tagger.load(args.model, str(device), args.implementation)
+        options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
+                             args.scheme, args.nbest, args.confidence, args.chunk_size)
+        lines = _input_lines(args, stream, progress=world.is_main)
+        if args.output:
+            tag_file(tagger, lines, args.output, options, world)
+        else:
+            _tag_to_stdout(tagger, lines, options)
+    finally:
+        if stream is not None and stream is not _stdin():
+            stream.close()
     distributed.leave(world)
     return 0
 
 
-def _input_lines(args: argparse.Namespace, progress: bool = True
-                 ) -> Iterator[tuple[str, int | None]]:
+def _tag_to_stdout(tagger, lines: Iterator[Line], options) -> None:
+    from ner_rnn.serve.streaming import tag_stream
+
+    try:
+        tag_stream(tagger, lines, sys.stdout, options)
+    except UnicodeEncodeError:
+        raise NerError(f"standard output cannot write the results in its encoding "
+                       f"({sys.stdout.encoding}); set PYTHONIOENCODING=utf-8 or give "
+                       "--output FILE (always UTF-8)") from None
+
+
+def _stdin() -> BinaryIO | None:
+    return getattr(sys.stdin, "buffer", None)
+
+
+def _open_input(args: argparse.Namespace) -> BinaryIO | None:
+    """The binary stream to read: --input FILE, stdin for `-`, None for arguments."""
+    if args.sentences and args.sentences != ["-"]:
+        return None
+    if not args.input:
+        if _stdin() is None:
+            raise DataFormatError("<stdin>: standard input is closed")
+        return _stdin()
+    if os.path.isdir(args.input):
+        raise DataFormatError(f"{args.input}: is a directory, expected a file")
+    try:
+        return open(args.input, "rb")
+    except FileNotFoundError:
+        raise DataFormatError(f"{args.input}: no such file") from None
+    except OSError as error:
+        raise DataFormatError(f"{args.input}: cannot read ({error.strerror})") from None
+
+
+def _input_lines(args: argparse.Namespace, stream: BinaryIO | None, progress: bool = True
+                 ) -> Iterator[Line]:
     """Lines to tag, each with its document id (None: blank lines end documents)."""
-    if args.input and args.input_format == "conll":
-        sentences = read_conll(args.input, tagged=False)
-        return iter([(" ".join(s.tokens), s.document) for s in sentences])
-    if args.input:
-        lines = _read_lines(args.input, progress)
-    elif args.sentences == ["-"]:
-        lines = (line.rstrip("\r\n") for line in sys.stdin)
-    else:
-        lines = iter(args.sentences)
-    return ((line, None) for line in lines)
+    conll = args.input_format == "conll"
+    if stream is None:
+        return argument_lines(args.sentences, conll)
+    lines = read_lines(stream, args.input or "<stdin>", conll)
+    return iter(tqdm(lines, desc="tagging", unit=" sentences" if conll else " lines",
+                     leave=False, disable=None if progress else True))
 
 
-def _read_lines(path: str, progress: bool = True) -> Iterator[str]:
-    """Stream a UTF-8 file's lines (BOM tolerated) with a progress bar."""
-    if Path(path).is_dir() or not Path(path).exists():
-        reason = "is a directory, expected a file" if Path(path).is_dir() else "no such file"
-        raise DataFormatError(f"{path}: {reason}")
-    with open(path, "rb") as raw, tqdm(desc="tagging", unit=" lines", leave=False,
-                                      disable=None if progress else True) as bar:
-        for number, line in enumerate(raw, start=1):
-            try:
-                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise DataFormatError(f"{path}:{number}: invalid UTF-8; convert the file to UTF-8"
-                                      ) from None
-            bar.update()
-            yield text.rstrip("\r\n")
+def _refuse_output_over(output: str, source: str) -> None:
+    """Writing the output over the input would destroy the input."""
+    try:
+        same = os.path.samefile(output, source)
+    except OSError:  # either does not exist (yet): they cannot be one file
+        return
+    if same:
+        raise NerError(f"--output {output}: is the input file; choose another output")

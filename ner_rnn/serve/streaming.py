@@ -7,7 +7,6 @@ own; rank 0 then joins the parts in input order into the output, atomically.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TextIO
 from ner_rnn import distributed
 from ner_rnn.files import atomic_write
 from ner_rnn.serve.formats import format_result
+from ner_rnn.serve.inputs import Line
 from ner_rnn.serve.tagger import Tagger
 
 
@@ -31,7 +31,6 @@ class TagOptions:
     chunk_lines: int = 8192  # lines read, tagged and written at a time
 
 
-Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
 
 
 def chunks(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
@@ -64,17 +63,19 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
         return
     part = Path(f"{output}.part{world.rank}")
     sizes = []  # bytes of each chunk this rank wrote, in order
-    with open(part, "wb") as out:
-        for number, chunk in enumerate(chunks(lines, options.chunk_lines)):
-            if number % world.size == world.rank:
-                text = tag_chunk(tagger, chunk, options).encode("utf-8")
-                sizes.append(len(text))
-                out.write(text)
-    all_sizes = distributed.gather(sizes, world)
-    if world.is_main:
-        atomic_write(output, lambda temp: _join_parts(temp, output, all_sizes))
-    distributed.barrier(world)
-    os.unlink(part)
+    try:
+        with open(part, "wb") as out:
+            for number, chunk in enumerate(chunks(lines, options.chunk_lines)):
+                if number % world.size == world.rank:
+                    text = tag_chunk(tagger, chunk, options).encode("utf-8")
+                    sizes.append(len(text))
+                    out.write(text)
+        all_sizes = distributed.gather(sizes, world)
+        if world.is_main:
+            atomic_write(output, lambda temp: _join_parts(temp, output, all_sizes))
+        distributed.barrier(world)
+    finally:  # an error or a signal on any rank leaves no part file behind
+        part.unlink(missing_ok=True)
 
 
 def _join_parts(target: Path, output: str | Path, sizes: list[list[int]]) -> None:

@@ -28,7 +28,7 @@ from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.errors import ConfigError, Interrupted, NerError
+from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
 from ner_rnn.model.network import TaggerNetwork, build_network
 from ner_rnn.train.optim import Optimizer, clip_gradients
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
@@ -110,14 +110,18 @@ def resume(directory: str | Path) -> dict:
     world, device = distributed.join(resolve_device(config.device))
     network.to(device)
     optimizer = Optimizer(network, config.train)
-    checkpoint = model_dir.load_checkpoint(directory)
+    checkpoint = model_dir.load_checkpoint(directory, network)
     network.load_state_dict(checkpoint["network"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
     rng = np.random.default_rng()
-    rng.bit_generator.state = checkpoint["numpy_rng"]
-    torch.set_rng_state(checkpoint["torch_rng"])
-    random.setstate(_as_tuple(checkpoint["python_rng"]))
-    progress = Progress(**checkpoint["progress"])
+    try:  # what load_checkpoint cannot know: the optimiser's and the generators' formats
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        rng.bit_generator.state = checkpoint["numpy_rng"]
+        torch.set_rng_state(checkpoint["torch_rng"])
+        random.setstate(_as_tuple(checkpoint["python_rng"]))
+        progress = Progress(**checkpoint["progress"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ModelError(f"{directory / model_dir.CHECKPOINT}: does not fit this model "
+                         f"({shorten(str(error))})") from None
     log.info("resuming %s after epoch %d", directory, progress.epoch)
     return _run(config, vocabs, network, optimizer, _read_corpora(config), rng, progress,
                 directory, world)
