@@ -109,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                     "benchmark": run_benchmark}
         return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
         return 128 + stopped_by.args[0] if isinstance(stopped_by, Terminated) else 130
     except NerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 2
     except Terminated as error:
         print("error: terminated", file=sys.stderr)
@@ -133,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for stop, handler in zip(stops, previous):
             signal.signal(stop, handler)
+
+
+def _one_line(error: NerError) -> str:
+    """The message on one line, whatever a library's wording put in it."""
+    return " ".join(line.strip() for line in str(error).splitlines())
 
 
 def _out_of_memory(error: BaseException) -> bool:

@@ -173,7 +173,7 @@ def parse_yaml(text: str, where: str) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark and not where.startswith("--set") else ""
-        problem = getattr(error, "problem", None) or str(error) or "invalid YAML"
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0] or "invalid YAML"
         raise ConfigError(f"{where}{line}: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply") from None
