@@ -212,6 +212,21 @@ def test_sigterm_while_tagging_into_a_file_leaves_nothing(tmp_path, model):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
 
 
+def test_sigterm_during_training_says_how_to_resume(tmp_path, corpus, monkeypatch, capsys):
+    from ner_rnn.cli import Terminated
+    from ner_rnn.train import loop
+
+    def terminated(*args, **kwargs):
+        raise Terminated(signal.SIGTERM)
+
+    monkeypatch.setattr(loop, "train_epoch", terminated)
+    assert main(["train", "--config", os.devnull, "--output-dir", str(tmp_path / "m"),
+                 *[arg for key in TINY + [f"data.train={corpus}"] for arg in ("--set", key)]]
+                ) == 128 + signal.SIGTERM
+    assert "continue with: ner-rnn train --resume" in one_error_line(capsys.readouterr().err)
+    assert not [p for p in (tmp_path / "m").iterdir() if p.name.endswith(".tmp")]
+
+
 # 9. YAML alias bombs
 
 
@@ -260,6 +275,26 @@ def test_absurd_sizes_are_refused_naming_the_key(corpus, tmp_path):
     with pytest.raises(ConfigError, match="model.embeddings.word.dim"):
         train(tiny_config(corpus, "model.embeddings.word.dim=100000000000"), tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("overrides", [
+    [],
+    ["model.encoder.type=gru", "model.embeddings.char.type=cnn", "model.head.type=crf"],
+    ["model.encoder.type=rnn", "model.encoder.num_layers=3", "model.embeddings.casing_dim=5"],
+    ["model.encoder.bidirectional=false", "model.embeddings.char.type=lstm",
+     "model.encoder.num_layers=2"],
+])
+def test_parameter_count_matches_the_built_network(overrides):
+    from ner_rnn.data.vocab import Vocabularies
+    from ner_rnn.model.network import build_network
+    from ner_rnn.model.size import parameter_count
+
+    config = load_config(None, TINY + overrides)
+    vocabs = Vocabularies.build([["Paris", "rose"], ["Rome"]], [["B-LOC", "O"], ["B-LOC"]])
+    network = build_network(config, vocabs)
+    expected = sum(p.numel() for p in network.parameters())
+    assert parameter_count(config.model, len(vocabs.words), len(vocabs.chars),
+                           len(vocabs.labels)) == expected
 
 
 def test_model_config_edited_to_huge_sizes_is_refused_before_building(tmp_path, model):
