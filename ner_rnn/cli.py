@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -165,7 +166,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
     if summary:  # under torchrun, rank 0 reports
-        print(json.dumps(summary))
+        _print(json.dumps(summary))
     return 0
 
 
@@ -178,7 +179,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
                  args.stream_lines)
-    print(json.dumps(result) if args.json else format_table(result))
+    _print(json.dumps(result) if args.json else format_table(result))
     return 0
 
 
@@ -202,7 +203,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             rows = [[[token, gold, guess] for token, gold, guess in zip(s.tokens, s.tags, tags)]
                     for s, tags in zip(sentences, predicted)]
             atomic_write_text(args.output, format_conll(rows))
-    print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    _print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
     return 0
 
 
@@ -243,8 +244,28 @@ def run_tag(args: argparse.Namespace) -> int:
 def _tag_to_stdout(tagger, lines: Iterator[Line], options) -> None:
     from ner_rnn.serve.streaming import tag_stream
 
-    try:
+    with _writing_stdout():
         tag_stream(tagger, lines, sys.stdout, options)
+
+
+def _print(text: str) -> None:
+    """print() to stdout; a closed stdout drops the text, as print() does."""
+    if sys.stdout is not None:
+        with _writing_stdout():
+            print(text)
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Failures to write stdout (a full disk, an encoding that cannot hold the text) as
+    one-line errors; everything is flushed inside, so none is left for the exit."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader has gone: main ends quietly
+    except OSError as error:
+        raise NerError(f"standard output: cannot write ({error.strerror})") from None
     except UnicodeEncodeError:
         raise NerError(f"standard output cannot write the results in its encoding "
                        f"({sys.stdout.encoding}); set PYTHONIOENCODING=utf-8 or give "

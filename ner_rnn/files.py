@@ -3,15 +3,17 @@
 A regular file (or a new path) is written to a temp file in the same directory, synced,
 and renamed over the target: readers see the old file or the new one, never a
 half-written one. A symlink is followed, and the file it points to is replaced in its
-own directory, so the link stays a link. Character devices and pipes (`/dev/null`,
-`/dev/stdout`, a FIFO) are written directly: renaming over them would replace the device
-with a regular file. A replaced file keeps its permissions; a new one gets them from
-the umask, like any file a shell creates.
+own directory, so the link stays a link. Character devices and pipes (`/dev/null`, a
+FIFO) are written directly: renaming over them would replace the device with a regular
+file. So is whatever an open descriptor names (`/dev/stdout`, `/dev/fd/N`): the shell
+that redirected it goes on writing to that file. A replaced file keeps its permissions;
+a new one gets them from the umask, like any file a shell creates.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -39,8 +41,26 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
             raise NerError(f"{path}: not a regular file, a character device or a pipe; "
                            "refusing to write to it")
         _write_through(path, write)
-        return
-    _replace(Path(os.path.realpath(path)), path, write, mode)
+    elif mode is not None and _names_open_descriptor(path):
+        _write_through(path, write)
+    else:
+        _replace(Path(os.path.realpath(path)), path, write, mode)
+
+
+_DESCRIPTOR = re.compile(r"/proc/[^/]+/fd/[^/]+")
+
+
+def _names_open_descriptor(path: Path) -> bool:
+    """Whether `path` leads through `/proc/PID/fd/N` (as `/dev/stdout` and `/dev/fd/N`
+    do), following symlinks one at a time."""
+    for _ in range(40):  # as many links as the kernel follows
+        path = Path(os.path.realpath(path.parent)) / path.name
+        if _DESCRIPTOR.fullmatch(str(path)):
+            return True
+        if not path.is_symlink():
+            return False
+        path = path.parent / os.readlink(path)
+    return False
 
 
 def _write_through(path: Path, write: Callable[[Path], None]) -> None:

@@ -79,8 +79,9 @@ def model(corpus):
 
 def run_cli(*args, **kwargs):
     """`python -m ner_rnn ARGS` in a subprocess (as a user runs it)."""
+    kwargs.setdefault("capture_output", True)
     return subprocess.run([sys.executable, "-m", "ner_rnn", *map(str, args)], cwd=ROOT,
-                          capture_output=True, **kwargs)
+                          **kwargs)
 
 
 def one_error_line(stderr: bytes | str) -> str:
@@ -146,6 +147,21 @@ def test_output_to_a_character_device_writes_through(tmp_path):
     assert stat.S_ISCHR(os.lstat(null).st_mode)
 
 
+def test_output_to_dev_stdout_redirected_to_a_file_writes_through(tmp_path, model):
+    # a link of our own that works like /dev/stdout: a test must never risk the real one
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    log = tmp_path / "log.txt"
+    with open(log, "a") as redirected:  # as a shell's `{ ner-rnn ...; echo tail; } >> log.txt`
+        done = subprocess.run([sys.executable, "-m", "ner_rnn", "tag", "--model", str(model),
+                               "--output", str(stdout), "Paris"], cwd=ROOT,
+                              stdout=redirected, stderr=subprocess.PIPE)
+        redirected.write("tail\n")
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    assert json.loads(lines[0])["tokens"] == ["Paris"] and lines[1:] == ["tail"]
+
+
 def test_output_symlink_is_written_through_and_stays_a_link(tmp_path):
     (tmp_path / "real").mkdir()
     target = tmp_path / "real" / "out.txt"
@@ -193,6 +209,17 @@ def test_full_disk_while_saving_weights_is_one_line(tmp_path, corpus):
     assert done.returncode == 2
     assert "weights.pt: cannot write" in one_error_line(done.stderr)
     assert not [p for p in (tmp_path / "m").iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_disk_on_stdout_is_one_line(model, corpus):
+    for command in (["tag", "--model", model, "Paris"],
+                    ["evaluate", "--model", model, "--data", corpus]):
+        with open("/dev/full", "w") as full:  # every write fails: No space left on device
+            done = run_cli(*command, capture_output=False, stdout=full, stderr=subprocess.PIPE)
+        assert done.returncode == 2
+        assert one_error_line(done.stderr) == (
+            "error: standard output: cannot write (No space left on device)")
 
 
 def test_sigterm_while_tagging_into_a_file_leaves_nothing(tmp_path, model):
