@@ -19,9 +19,9 @@ from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
+from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.serve.formats import FORMATS
 from ner_rnn.serve.inputs import Line, argument_lines, read_lines
-from ner_rnn.metrics import format_report, score_predictions_file
 
 
 class _Parser(argparse.ArgumentParser):

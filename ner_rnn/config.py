@@ -169,7 +169,7 @@ def parse_yaml(text: str, where: str) -> Any:
     """`yaml.safe_load(text)`, refusing documents that expand past MAX_YAML_NODES nodes
     or nest too deeply; every problem is one ConfigError starting with `where`."""
     try:
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark and not where.startswith("--set") else ""
@@ -296,13 +296,17 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
         raise ConfigError(f"{dotted}: expected one of {', '.join(choices)}, "
                           f"got {excerpt(value)}")
     if rules.get("minimum") is not None and value < rules["minimum"]:
-        raise ConfigError(f"{dotted}: expected a value >= {rules['minimum']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value >= {rules['minimum']}, "
+                          f"got {excerpt(value)}")
     if rules.get("above") is not None and value <= rules["above"]:
-        raise ConfigError(f"{dotted}: expected a value > {rules['above']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value > {rules['above']}, "
+                          f"got {excerpt(value)}")
     if rules.get("below") is not None and value >= rules["below"]:
-        raise ConfigError(f"{dotted}: expected a value < {rules['below']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value < {rules['below']}, "
+                          f"got {excerpt(value)}")
     if rules.get("maximum") is not None and value > rules["maximum"]:
-        raise ConfigError(f"{dotted}: expected a value <= {rules['maximum']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value <= {rules['maximum']}, "
+                          f"got {excerpt(value)}")
     return value
 
 

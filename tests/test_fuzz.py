@@ -113,7 +113,7 @@ def model(tmp_path_factory):
     return directory / "model"
 
 
-TEXT = "Maria Lopez flew to Paris .\n\nApple rose in Tokyo .\n".encode()
+TEXT = b"Maria Lopez flew to Paris .\n\nApple rose in Tokyo .\n"
 
 
 @FUZZ
