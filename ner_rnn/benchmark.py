@@ -23,16 +23,13 @@ from torch import nn
 
 from ner_rnn import model_dir
 from ner_rnn.config import Config
-from ner_rnn.data.batching import batch_rows, collate
+from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import read_conll
-from ner_rnn.data.schemes import convert
-from ner_rnn.serve.formats import format_result
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
-from ner_rnn.model.network import build_network
-from ner_rnn.train.optim import Optimizer
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
+from ner_rnn.serve.formats import format_result
 from ner_rnn.serve.tagger import Tagger
-from ner_rnn.train.loop import prepare_vocabularies, train_epoch
+from ner_rnn.train.loop import Corpora, start, train_epoch
 
 
 class BareBiLSTM(nn.Module):
@@ -60,33 +57,30 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
     sentences = read_conll(train_file, config.data.tag_column) * scale
-    config, vocabs = prepare_vocabularies(config, sentences)
-    tags = [convert(s.tags, config.data.scheme, config.model.scheme) for s in sentences]
-    network = build_network(config, vocabs).to(device)
-    tagger = Tagger(config, vocabs, network, device)
-    encoded = [tagger.encode(s.tokens, t) for s, t in zip(sentences, tags)]
-    lengths = [len(s.tokens) for s in sentences]
-    batches = batch_rows([s.document for s in sentences], lengths,
-                         config.model.document_context, config.train.batch_size, rng)
+    run = start(config, Corpora(sentences, None, None), device, rng)
+    config, network = run.config, run.network
+    tagger = Tagger(config, run.preprocessor.vocabs, network, device)
+    batches = run.preprocessor.batches(run.examples, config.train.batch_size, rng)
     tokens = sum(len(s.tokens) for s in sentences)
-    optimizer = Optimizer(network, config.train)
 
     def train_pass(chosen: list[list[list[int]]]) -> None:
-        train_epoch(network, optimizer, config.train, encoded, chosen, device, 0, "benchmark")
+        train_epoch(run, chosen, 0)
 
-    bare = BareBiLSTM(len(vocabs.words), network.embedder.output_size,
-                      config.model.encoder.hidden_size, len(vocabs.labels)).to(device)
+    bare = BareBiLSTM(len(run.preprocessor.vocabs.words), network.embedder.output_size,
+                      config.model.encoder.hidden_size, len(tagger.vocabs.labels)).to(device)
     bare_optimizer = torch.optim.SGD(bare.parameters(), lr=config.train.lr)
-    prebuilt = [collate(encoded, b).to(device) for b in batches]
+    prebuilt = [collate(run.examples, b).to(device) for b in batches]
 
     def bare_pass(chosen: list) -> None:
         bare.train()
         for batch in chosen:
             bare_optimizer.zero_grad(set_to_none=True)
-            scores = bare(batch.words, batch.row_lengths)  # (rows, row time, tags)
-            if batch.positions is not None:  # document context: back to sentences
-                scores = scores.flatten(0, 1)[batch.positions]  # (batch, time, tags)
-            nn.functional.cross_entropy(scores[batch.mask], batch.tags[batch.mask]).backward()
+            scores = bare(batch.rows.words, batch.rows.lengths)  # (rows, row time, tags)
+            sentences = batch.sentences
+            if len(batch.indices) > len(batch.rows.lengths):  # windows: back to sentences
+                scores = sentences.from_rows(scores)  # (batch, time, tags)
+            mask = sentences.mask
+            nn.functional.cross_entropy(scores[mask], sentences.tags[mask]).backward()
             bare_optimizer.step()
 
     train_seconds = _timed(lambda: train_pass(batches), lambda: train_pass(batches[:20]), device)
@@ -118,11 +112,9 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
         for result in tagger.tag(chosen):
             out.write(format_result(result, "json"))
 
-    encoded = [tagger.encode(s.tokens) for s in sentences]
-    lengths = [len(s.tokens) for s in sentences]
-    batches = [collate(encoded, b).to(device)
-               for b in batch_rows([s.document for s in sentences], lengths,
-                                   tagger.config.model.document_context, size)]
+    prep = tagger.preprocessor
+    examples = [prep.example(s.tokens, document=s.document) for s in sentences]
+    batches = [collate(examples, b).to(device) for b in prep.batches(examples, size)]
     tagger.network.eval()
     bare.eval()
 
@@ -134,7 +126,7 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
     def bound(chosen: list) -> None:
         with torch.inference_mode():
             for batch in chosen:
-                bare(batch.words, batch.row_lengths).argmax(-1).tolist()
+                bare(batch.rows.words, batch.rows.lengths).argmax(-1).tolist()
 
     whole = _timed(lambda: end_to_end(lines), lambda: end_to_end(lines[:500]), device)
     model = _timed(lambda: model_only(batches), lambda: model_only(batches[:2]), device)
@@ -152,7 +144,7 @@ def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int]) -> list
     results = []
     with tempfile.TemporaryDirectory() as temp:
         model = Path(temp) / "model"
-        model_dir.prepare_directory(model)
+        model.mkdir()
         model_dir.save_description(model, tagger.config, tagger.vocabs)
         model_dir.save_weights(model, tagger.network)
         for count in line_counts:

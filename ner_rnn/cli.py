@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR",
                        help="continue an interrupted run from its model directory")
     train.add_argument("--output-dir", help="model directory to write (default: output_dir)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a model already in the output directory")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. --set train.epochs=3 (repeatable)")
 
@@ -75,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
+    report = commands.add_parser("report", help="an HTML page of a model's training and errors")
+    report.add_argument("--model", required=True, help="model directory")
+    report.add_argument("--data", required=True, help="tagged CoNLL file to analyse")
+    report.add_argument("--output", metavar="FILE",
+                        help="write the page (or the JSON) here; html default: report.html")
+    report.add_argument("--examples", type=int, default=50, metavar="N",
+                        help="show up to N sentences with errors (default 50)")
+    report.add_argument("--format", choices=("html", "json"), default="html",
+                        help="json: print the report's numbers instead of writing a page")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -89,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LogFormat(logging.Formatter):
+    """Progress as plain lines; warnings and errors prefixed with their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {message}"
+        return message
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where the program is, so that it unwinds like Ctrl-C:
     temp files are removed, training says how to resume."""
@@ -100,14 +121,16 @@ def _terminate(signum: int, frame) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormat("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     stops = (signal.SIGTERM, signal.SIGHUP)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = [signal.signal(s, _terminate) for s in stops] if in_main_thread else []
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
-                    "benchmark": run_benchmark}
+                    "report": run_report, "benchmark": run_benchmark}
         return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
         print(f"error: {_one_line(error)}", file=sys.stderr)
@@ -157,12 +180,12 @@ def run_train(args: argparse.Namespace) -> int:
     from ner_rnn.train.loop import resume, train  # torch-heavy imports only when needed
 
     if args.resume:
-        if args.config or args.set or args.output_dir:
+        if args.config or args.set or args.output_dir or args.overwrite:
             raise NerError("--resume continues with the saved config and directory; "
-                           "drop --config, --set and --output-dir")
+                           "drop --config, --set, --output-dir and --overwrite")
         summary = resume(args.resume)
     elif args.config:
-        summary = train(load_config(args.config, args.set), args.output_dir)
+        summary = train(load_config(args.config, args.set), args.output_dir, args.overwrite)
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
     if summary:  # under torchrun, rank 0 reports
@@ -191,7 +214,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         if not args.data:
             raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
-        from ner_rnn.serve.tagger import Tagger, warn_unseen_types
+        from ner_rnn.evaluation import warn_unseen_types
+        from ner_rnn.serve.tagger import Tagger
 
         if args.output:
             _refuse_output_over(args.output, args.data)
@@ -204,6 +228,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
                     for s, tags in zip(sentences, predicted)]
             atomic_write_text(args.output, format_conll(rows))
     _print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ner_rnn.report.analysis import build_report  # loads torch to predict
+    from ner_rnn.report.page import render
+
+    if args.examples < 0:
+        raise NerError(f"--examples: expected a number >= 0, got {args.examples}")
+    output = args.output or ("report.html" if args.format == "html" else None)
+    if output:
+        _refuse_output_over(output, args.data)
+    report = build_report(args.model, args.data, args.examples)
+    if args.format == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        if not args.output:
+            _print(text.rstrip("\n"))
+            return 0
+    else:
+        text = render(report)
+    atomic_write_text(output, text)
+    logging.getLogger(__name__).info("report written to %s", output)
     return 0
 
 

@@ -111,7 +111,7 @@ class TrainConfig:
     lr: float = _key(0.002, above=0.0)  # initial learning rate
     momentum: float = _key(0.9, minimum=0.0, below=1.0)  # for sgd only
     weight_decay: float = _key(0.0, minimum=0.0)  # L2 penalty (decoupled for adamw)
-    lr_decay: float = _key(0.0, minimum=0.0)  # lr at epoch e is lr / (1 + lr_decay * e)
+    lr_decay: float = _key(0.0, minimum=0.0)  # lr of epoch e (from 1): lr / (1 + lr_decay * (e - 1))
     clip_grad_norm: float | None = _key(5.0, above=0.0)  # max gradient norm; null: no clipping
     patience: int | None = _key(5, minimum=1)  # epochs without dev gain before stopping; null: never
     mixed_precision: bool = False  # run embeddings and encoder in bfloat16 (for GPUs)

@@ -30,6 +30,9 @@ class World:
         return self.size > 1
 
 
+ALONE = World()  # one process, no torchrun
+
+
 def join(device: torch.device) -> tuple[World, torch.device]:
     """Join torchrun's process group if launched by it; on GPU, take this rank's card."""
     size = _environment_int("WORLD_SIZE", 1)

@@ -24,7 +24,7 @@ from ner_rnn import __version__
 from ner_rnn.config import SCHEMES, Config, from_dict, parse_yaml, to_dict
 from ner_rnn.data.schemes import is_valid_tag
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.errors import ConfigError, ModelError, NerError, excerpt, shorten
+from ner_rnn.errors import ConfigError, ModelError, excerpt, shorten
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model.convert import convert_encoder
 from ner_rnn.model.network import TaggerNetwork, build_network
@@ -34,26 +34,13 @@ CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
     "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json", "last.pt")
 
 
-def prepare_directory(directory: str | Path) -> Path:
-    """Create `directory`, refusing a non-empty one that holds no model."""
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise ModelError(f"{directory}: exists and is not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / META).exists():
-        raise ModelError(f"{directory}: exists, is not empty and holds no model; "
-                         "choose another output directory")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise NerError(f"{directory}: cannot create ({error.strerror})") from None
-    return directory
+def is_model(directory: str | Path) -> bool:
+    """True when `directory` holds every file a model needs (a lone meta.json is no model)."""
+    return all((Path(directory) / name).is_file() for name in (META, CONFIG, VOCAB, WEIGHTS))
 
 
 def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> None:
-    """Write config, vocabularies and format version (all but weights and metrics); a
-    checkpoint left by an earlier run in the same directory is removed, so `--resume`
-    can never mix two runs."""
-    (directory / CHECKPOINT).unlink(missing_ok=True)
+    """Write config, vocabularies and format version (all but weights and metrics)."""
     atomic_write_text(directory / CONFIG, yaml.safe_dump(to_dict(config), sort_keys=False))
     atomic_write_text(directory / VOCAB, json.dumps(vocabs.to_json(), ensure_ascii=False))
     meta = {"format_version": FORMAT_VERSION, "ner_rnn_version": __version__}

@@ -162,3 +162,11 @@ def test_benchmark_json_keys(capsys):
     assert {"sentences_per_s", "tokens_per_s", "model_tokens_per_s",
             "bound_tokens_per_s"} <= set(result["tag"])
     assert all(v > 0 for v in result["train"].values())
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys\nfrom ner_rnn.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -39,7 +39,8 @@ def test_two_process_training_writes_a_normal_model(model):
     assert tagger.tag(["Maria Lopez flew to Paris ."])[0]["tokens"][0] == "Maria"
 
 
-def test_sharded_tagging_equals_single_process(model, tmp_path):
+@pytest.mark.parametrize("kind", ["json", "html"])  # html: one page head and foot
+def test_sharded_tagging_equals_single_process(model, tmp_path, kind):
     lines = [" ".join(row.split()[0] for row in block.splitlines())
              for block in (SAMPLE / "test.conll").read_text().strip().split("\n\n")]
     source = tmp_path / "in.txt"
@@ -48,10 +49,14 @@ def test_sharded_tagging_equals_single_process(model, tmp_path):
     from ner_rnn.cli import main
 
     assert main(["tag", "--model", str(model), "--input", str(source), "--output", str(single),
-                 "--chunk-size", "25"]) == 0
+                 "--chunk-size", "25", "--format", kind]) == 0
     done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
-                    str(sharded), "--chunk-size", "25")
+                    str(sharded), "--chunk-size", "25", "--format", kind)
     assert done.returncode == 0, done.stderr[-2000:]
     assert sharded.read_text() == single.read_text()
-    assert len(single.read_text().splitlines()) == 2 * len(lines)
+    if kind == "json":
+        assert len(single.read_text().splitlines()) == 2 * len(lines)
+    else:
+        page = single.read_text()
+        assert page.count("<li>") == 2 * len(lines) and page.count("</html>") == 1
     assert not list(tmp_path.glob("*.part*"))

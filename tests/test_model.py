@@ -3,34 +3,41 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ner_rnn.config import EncoderConfig, load_config
-from ner_rnn.data.batching import Encoded, collate
-from ner_rnn.model.steps import reverse_within_lengths
+from ner_rnn.config import EncoderConfig, TrainConfig, load_config
+from ner_rnn.data.batching import collate
+from ner_rnn.data.encoding import Example
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.network import TaggerNetwork
+from ner_rnn.model.steps import reverse_within_lengths
+from ner_rnn.train.optim import Optimizer
 
-ENCODERS = [(kind, layers, bidirectional, "softmax") for kind in ("rnn", "gru", "lstm")
-            for layers in (1, 2) for bidirectional in (True, False)]
-ENCODERS += [("lstm", 2, True, "crf"), ("gru", 1, False, "crf")]
-CHAR_TYPES = {("gru", 1, False, "crf"): "lstm"}  # the rest use the character CNN
-WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 3, 3]]
-TAGS = [[0, 1, 2, 0, 1], [1, 1], [2, 0, 2]]
+# every encoder x head x character-feature combination (casing off without characters)
+GRID = [(kind, 1, True, head, chars) for kind in ("rnn", "gru", "lstm")
+        for head in ("softmax", "crf") for chars in (None, "cnn", "lstm")]
+# depth and direction, on one head and character encoder
+GRID += [(kind, layers, bidirectional, "softmax", "cnn") for kind in ("rnn", "gru", "lstm")
+         for layers, bidirectional in ((2, True), (1, False), (2, False))]
+WORDS = [[2, 3, 4, 5, 6], [7, 2], [3, 8, 3]]
+TAGS = [[0, 1, 2, 0, 1], [0, 1], [2, 0, 2]]  # B-X I-X O, well-formed IOB2
 CHARS = [[[3, 4, 5], [2, 0, 0], [6, 6, 0], [2, 3, 0], [4, 0, 0]], [[5, 5], [2, 0]],
          [[7], [7], [7]]]
-SENTENCES = [Encoded(np.array(w), np.array([3] * len(w)), np.array(c), np.array(t))
+SENTENCES = [Example(np.array(w), np.array([3] * len(w)), np.array(c), np.array(t))
              for w, c, t in zip(WORDS, CHARS, TAGS)]
 
 
-def network(kind="lstm", layers=1, bidirectional=True, head="softmax") -> TaggerNetwork:
+def network(kind="lstm", layers=1, bidirectional=True, head="softmax", chars="cnn"
+            ) -> TaggerNetwork:
+    features = ["model.embeddings.char.type=null"]
+    if chars is not None:
+        features = [f"model.embeddings.char.type={chars}", "model.embeddings.char.dim=4",
+                    "model.embeddings.char.filters=3", "model.embeddings.char.hidden_size=2",
+                    "model.embeddings.casing_dim=2"]
     config = load_config(None, [f"model.encoder.type={kind}", f"model.encoder.num_layers={layers}",
                                 f"model.head.type={head}",
                                 f"model.encoder.bidirectional={bidirectional}",
                                 "model.encoder.hidden_size=6", "model.embeddings.word.dim=5",
-                                "model.encoder.dropout=0.2",
-                                f"model.embeddings.char.type={CHAR_TYPES.get((kind, layers, bidirectional, head), 'cnn')}",
-                                "model.embeddings.char.dim=4", "model.embeddings.char.filters=3",
-                                "model.embeddings.char.hidden_size=2",
-                                "model.embeddings.casing_dim=2"])
+                                "model.encoder.dropout=0.2", "model.scheme=iob2",
+                                "model.dropout=0.1", "model.embeddings.dropout=0.1", *features])
     return TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"])
 
 
@@ -39,9 +46,9 @@ def test_reverse_within_lengths_keeps_padding_in_place():
     assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3]]
 
 
-@pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
-def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional, head):
-    net = network(kind, layers, bidirectional, head)
+@pytest.mark.parametrize("kind, layers, bidirectional, head, chars", GRID)
+def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional, head, chars):
+    net = network(kind, layers, bidirectional, head, chars)
     batch = collate(SENTENCES, [[0], [1], [2]])
     features = net.features(batch)
     assert features.shape == (3, 5, 6 * (2 if bidirectional else 1))
@@ -51,9 +58,9 @@ def test_shapes_and_every_parameter_gets_a_gradient(kind, layers, bidirectional,
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
-@pytest.mark.parametrize("kind, layers, bidirectional, head", ENCODERS)
-def test_padding_never_changes_a_sentence(kind, layers, bidirectional, head):
-    net = network(kind, layers, bidirectional, head).eval()
+@pytest.mark.parametrize("kind, layers, bidirectional, head, chars", GRID)
+def test_padding_never_changes_a_sentence(kind, layers, bidirectional, head, chars):
+    net = network(kind, layers, bidirectional, head, chars).eval()
     together = net.features(collate(SENTENCES, [[0], [1], [2]]))
     for row, index in enumerate([0, 1, 2]):
         alone = net.features(collate(SENTENCES, [[index]]))
@@ -61,6 +68,22 @@ def test_padding_never_changes_a_sentence(kind, layers, bidirectional, head):
         torch.testing.assert_close(together[row, :length], alone[0], atol=1e-6, rtol=0)
     assert net.decode(collate(SENTENCES, [[1], [0]])) == [
         net.decode(collate(SENTENCES, [[1]]))[0], net.decode(collate(SENTENCES, [[0]]))[0]]
+
+
+@pytest.mark.parametrize("kind, layers, bidirectional, head, chars", GRID[:18])
+def test_learns_a_tiny_batch(kind, layers, bidirectional, head, chars):
+    net = network(kind, layers, bidirectional, head, chars)
+    optimizer = Optimizer(net, TrainConfig(lr=0.05))
+    batch = collate(SENTENCES, [[0], [1], [2]])
+    first = net.eval().loss(batch).item()
+    net.train()
+    for _ in range(40):
+        optimizer.zero_grad()
+        net.loss(batch).backward()
+        optimizer.step()
+    net.eval()
+    assert net.loss(batch).item() < first / 2
+    assert net.decode(batch) == TAGS  # it now tags its training batch right
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
@@ -95,8 +118,8 @@ def test_mixed_precision_trains_with_float32_heads():
 
 
 def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_sequence():
-    net = network("lstm", 2, True, "crf").eval()
-    joined = Encoded(np.concatenate([SENTENCES[0].words, SENTENCES[1].words]),
+    net = network("lstm", 2, True, "crf", "cnn").eval()
+    joined = Example(np.concatenate([SENTENCES[0].words, SENTENCES[1].words]),
                      np.array([3] * 7), np.zeros((7, 3), dtype=np.int64), None)
     joined.chars[:5, :3] = SENTENCES[0].chars
     joined.chars[5:, :2] = SENTENCES[1].chars

@@ -9,7 +9,8 @@ from ner_rnn.config import load_config
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.errors import ConfigError, DataFormatError
 from ner_rnn.serve.tagger import Tagger
-from ner_rnn.train.loop import WordDropout, train
+from ner_rnn.train.loop import train
+from ner_rnn.train.word_dropout import WordDropout
 from tests.test_training import FAST
 
 GLOVE = "paris 0.1 0.2 0.3\nrome 1 2 3\nThe -1 -1 -1\n"

@@ -3,7 +3,8 @@ from collections import Counter
 import numpy as np
 import torch
 
-from ner_rnn.data.batching import batch_rows, bucket_batches, collate, context_windows, encode
+from ner_rnn.data.batching import bucket_batches, collate, context_windows, plan_batches
+from ner_rnn.data.encoding import encode
 from ner_rnn.data.vocab import CASINGS, PAD, UNK, Vocabularies, Vocabulary, casing
 
 
@@ -50,15 +51,16 @@ def test_collate_pads_masks_and_keeps_long_sentences_whole():
     long = encode(vocabs, ["aa"] * 3000, ["O"] * 3000, char_length=5)
     short = encode(vocabs, ["b", "aa"], ["B-X", "O"], char_length=5)
     batch = collate([long, short], [[1], [0]])
-    assert batch.words.shape == (2, 3000) and batch.chars.shape == (2, 3000, 2)
-    assert batch.lengths.tolist() == [2, 3000]
-    assert batch.mask.dtype == torch.bool and batch.mask.sum().item() == 3002
+    rows, sentences = batch.rows, batch.sentences
+    assert rows.words.shape == (2, 3000) and rows.chars.shape == (2, 3000, 2)
+    assert sentences.lengths.tolist() == rows.lengths.tolist() == [2, 3000]
+    assert sentences.mask.dtype == torch.bool and sentences.mask.sum().item() == 3002
     b, aa = vocabs.words.id("b"), vocabs.words.id("aa")
-    assert batch.words[0, :3].tolist() == [b, aa, 0]
-    assert batch.tags[0, :3].tolist() == [0, 1, 0]  # labels sorted: B-X = 0, O = 1
+    assert rows.words[0, :3].tolist() == [b, aa, 0]
+    assert sentences.tags[0, :3].tolist() == [0, 1, 0]  # labels sorted: B-X = 0, O = 1
     a_id, b_char = vocabs.chars.id("a"), vocabs.chars.id("b")
-    assert batch.chars[0, :3].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
-    assert batch.casing[0, :3].tolist() == [3, 3, 0]
+    assert rows.chars[0, :3].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
+    assert rows.casing[0, :3].tolist() == [3, 3, 0]
     assert batch.indices == [1, 0]
 
 
@@ -68,7 +70,9 @@ def test_context_windows_pack_consecutive_sentences_of_one_document():
     assert context_windows(documents, lengths, 8) == [[0, 1], [2], [3], [4, 5], [6]]
     assert context_windows(documents, lengths, 100) == [[0, 1, 2, 3], [4, 5], [6]]
     assert context_windows(documents, lengths, 0) == [[i] for i in range(7)]
-    batches = batch_rows(documents, lengths, 8, 2, np.random.default_rng(1))
+    examples = [encode(Vocabularies.build([["a"]], [["O"]]), ["a"] * n, document=d)
+                for d, n in zip(documents, lengths)]
+    batches = plan_batches(examples, 8, 2, np.random.default_rng(1))
     assert sorted(r for batch in batches for row in batch for r in row) == list(range(7))
     assert all(len(batch) <= 2 for batch in batches)
 
@@ -79,14 +83,16 @@ def test_collate_windows_read_sentences_as_one_row_and_map_them_back():
     second = encode(vocabs, ["c", "a", "a"], ["O", "O", "O"], char_length=5)
     third = encode(vocabs, ["bb"], ["B-X"], char_length=5)
     batch = collate([first, second, third], [[0, 1], [2]])
+    rows, sentences = batch.rows, batch.sentences
     a, bb, c = (vocabs.words.id(w) for w in ("a", "bb", "c"))
-    assert batch.words.tolist() == [[a, bb, c, a, a], [bb, 0, 0, 0, 0]]  # (rows, row time)
-    assert batch.row_lengths.tolist() == [5, 1] and batch.lengths.tolist() == [2, 3, 1]
-    assert batch.chars.shape == (2, 5, 2) and batch.chars[1, 0].tolist() == [vocabs.chars.id("b")] * 2
+    assert rows.words.tolist() == [[a, bb, c, a, a], [bb, 0, 0, 0, 0]]  # (rows, row time)
+    assert rows.lengths.tolist() == [5, 1] and sentences.lengths.tolist() == [2, 3, 1]
+    assert rows.chars.shape == (2, 5, 2) and rows.chars[1, 0].tolist() == [vocabs.chars.id("b")] * 2
     assert batch.indices == [0, 1, 2]
-    assert batch.mask.shape == batch.tags.shape == batch.positions.shape == (3, 3)
-    flat = batch.words.flatten()
-    assert (flat[batch.positions] * batch.mask).tolist() == [[a, bb, 0], [c, a, a], [bb, 0, 0]]
+    assert sentences.mask.shape == sentences.tags.shape == sentences.positions.shape == (3, 3)
+    picked = sentences.from_rows(rows.words.unsqueeze(-1).float()).squeeze(-1)  # (batch, time)
+    assert picked.tolist() == [[a, bb, 0], [c, a, a], [bb, 0, 0]]
     alone = collate([first, second, third], [[0], [1], [2]])
-    assert alone.positions is None and alone.row_mask is alone.mask
-    assert torch.equal(alone.tags, batch.tags)
+    assert torch.equal(alone.sentences.tags, sentences.tags)
+    words = alone.rows.words.unsqueeze(-1).float()  # rows are the sentences: the map is identity
+    assert torch.equal(alone.sentences.from_rows(words), words)

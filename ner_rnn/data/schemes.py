@@ -96,9 +96,9 @@ def tags_from_spans(spans_: Sequence[Span], length: int, scheme: str) -> list[st
 
 
 def convert(tags: Sequence[str], source: str, target: str) -> list[str]:
-    """Convert one sentence's tags between schemes; spans are kept exactly."""
-    if source == target:
-        return list(tags)
+    """One sentence's tags rewritten in `target`, always through their spans: the result
+    is well-formed even when the input is not (BIOES `B-PER O` becomes `S-PER O`), and
+    names exactly the entities conlleval reads in the input."""
     return tags_from_spans(spans(tags, source), len(tags), target)
 
 

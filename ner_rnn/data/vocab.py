@@ -11,10 +11,10 @@ PAD = "<pad>"  # id 0 in word and character vocabularies
 UNK = "<unk>"  # id 1: anything not seen (often enough) in training
 _DIGIT = re.compile(r"\d")
 
-# Casing classes of a token (id 0 is padding): a tiny fixed vocabulary that tells the
-# model what lowercasing and digit normalisation take away.
 TOKEN_CACHE_SIZE = 500_000  # distinct tokens remembered by Vocabularies.token_ids
 
+# Casing classes of a token (id 0 is padding): a tiny fixed vocabulary that tells the
+# model what lowercasing and digit normalisation take away.
 CASINGS = ("<pad>", "numeric", "has_digit", "lower", "upper", "title", "mixed", "other")
 
 

@@ -9,8 +9,9 @@ from torch import nn
 class SequenceDropout(nn.Module):
     """Zeroes features with probability p during training, scaling the rest by 1/(1-p).
 
-    `locked=True` draws one mask per sentence and feature, shared by all its time steps
-    (variational or "locked" dropout, Gal & Ghahramani 2016; Merity et al. 2018): a
+    `locked=True` draws one mask per sequence and feature, shared by all its time steps
+    (a sequence is a sentence, or a window of sentences with document context; variational
+    or "locked" dropout, Gal & Ghahramani 2016; Merity et al. 2018): a
     stronger regulariser for recurrent inputs, and 1/time as many random numbers. The
     mask comes from `torch.rand`, about twice as fast on CPU as `bernoulli_`.
     """

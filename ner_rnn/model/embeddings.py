@@ -7,11 +7,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ner_rnn.config import CharConfig, EmbeddingsConfig
-from ner_rnn.data.batching import Batch
+from ner_rnn.data.batching import Rows
 from ner_rnn.data.vocab import CASINGS
-from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 from ner_rnn.model.decoding import NEG_INF
 from ner_rnn.model.dropout import SequenceDropout
+from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 
 
 def _init_uniform(embedding: nn.Embedding) -> None:
@@ -117,15 +117,15 @@ class Embedder(nn.Module):
             weight[list(rows)] = found
         weight[0] = 0.0  # padding
 
-    def forward(self, batch: Batch) -> torch.Tensor:
+    def forward(self, rows: Rows) -> torch.Tensor:
         """float (rows, row time, output_size) for the encoder's rows; padding is
         whatever dropout leaves of 0."""
-        parts = [self.words(batch.words)]  # (rows, row time, word dim)
+        parts = [self.words(rows.words)]  # (rows, row time, word dim)
         if self.chars is not None:
-            per_word = self._by_length(batch.chars[batch.row_mask])  # (tokens, filters)
-            chars = per_word.new_zeros(batch.row_mask.shape + (per_word.size(1),))
-            chars[batch.row_mask] = per_word  # (rows, row time, filters)
+            per_word = self._by_length(rows.chars[rows.mask])  # (tokens, filters)
+            chars = per_word.new_zeros(rows.mask.shape + (per_word.size(1),))
+            chars[rows.mask] = per_word  # (rows, row time, filters)
             parts.append(chars)
         if self.casing is not None:
-            parts.append(self.casing(batch.casing))  # (rows, row time, casing dim)
+            parts.append(self.casing(rows.casing))  # (rows, row time, casing dim)
         return self.dropout(torch.cat(parts, dim=-1))

@@ -13,10 +13,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ner_rnn.config import EncoderConfig
 from ner_rnn.cells import GRU, LSTM, SimpleRNN, Stack
-from ner_rnn.model.steps import step_mask
+from ner_rnn.config import EncoderConfig
 from ner_rnn.model.dropout import SequenceDropout
+from ner_rnn.model.steps import step_mask
 
 
 class FusedLayer(nn.Module):

@@ -35,20 +35,20 @@ class TaggerNetwork(nn.Module):
 
     def features(self, batch: Batch) -> torch.Tensor:
         """Encoder features per sentence: float (batch, time, encoder output), zero on
-        padding. With document context the encoder reads windows of sentences and each
-        sentence's tokens are then picked out of its window."""
-        with torch.autocast(batch.words.device.type, torch.bfloat16,
+        padding. The encoder reads the batch's rows (with document context, windows of
+        sentences); each sentence's tokens are then picked out of its row."""
+        rows = batch.rows
+        with torch.autocast(rows.words.device.type, torch.bfloat16,
                             enabled=self.mixed_precision):
-            x = self.embedder(batch)  # (rows, row time, embedder output)
-            x = self.encoder(x, batch.row_lengths)  # (rows, row time, out)
-        x = x.float()  # heads and their sums stay in float32
-        if batch.positions is not None:
-            x = x.flatten(0, 1)[batch.positions] * batch.mask.unsqueeze(-1)  # (batch, time, out)
+            x = self.embedder(rows)  # (rows, row time, embedder output)
+            x = self.encoder(x, rows.lengths)  # (rows, row time, out)
+        x = batch.sentences.from_rows(x.float())  # (batch, time, out); heads stay float32
         return self.feature_dropout(x)
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Scalar training loss of a tagged batch."""
-        return self.head.loss(self.features(batch), batch.tags, batch.mask)
+        sentences = batch.sentences
+        return self.head.loss(self.features(batch), sentences.tags, sentences.mask)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """The training loss: calling the module (as DistributedDataParallel does) trains."""
@@ -73,10 +73,10 @@ def build_network(config: Config, vocabs: Vocabularies) -> TaggerNetwork:
 def best_paths(head: nn.Module, p: Potentials, batch: Batch) -> list[list[int]]:
     """Viterbi where transitions matter; an unconstrained softmax takes each token's best."""
     if head.constrained or isinstance(head, CRFHead):
-        best = viterbi(p, batch.mask)[0]  # (batch, time)
+        best = viterbi(p, batch.sentences.mask)[0]  # (batch, time)
     else:
         best = p.emissions.argmax(dim=-1)  # (batch, time)
-    return _trim(best.tolist(), batch.lengths.tolist())
+    return _trim(best.tolist(), batch.sentences.lengths.tolist())
 
 
 def _trim(rows: list[list[int]], lengths: list[int]) -> list[list[int]]:

@@ -1,10 +1,17 @@
-"""Writing tagging results as JSON lines, CoNLL columns or inline brackets."""
+"""Writing tagging results as JSON lines, CoNLL columns, inline brackets or an HTML page.
+
+Results are written one at a time, chunk after chunk; a format that wraps them (the
+HTML page) also writes a `header` before the first and a `footer` after the last.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
-FORMATS = ("json", "conll", "inline")
+from ner_rnn.serve import html_page
+
+FORMATS = ("json", "conll", "inline", "html")
 
 
 def format_result(result: dict, kind: str) -> str:
@@ -16,7 +23,19 @@ def format_result(result: dict, kind: str) -> str:
         return rows + "\n"
     if kind == "inline":
         return inline(result) + "\n"
+    if kind == "html":
+        return html_page.result_html(result)
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
+
+
+def header(kind: str, types: Iterable[str]) -> str:
+    """What `kind` writes before the first result; `types`: the model's entity types."""
+    return html_page.page_start(types) if kind == "html" else ""
+
+
+def footer(kind: str) -> str:
+    """What `kind` writes after the last result."""
+    return html_page.page_end() if kind == "html" else ""
 
 
 def inline(result: dict) -> str:

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ner_rnn import distributed
 from ner_rnn.files import atomic_write
-from ner_rnn.serve.formats import format_result
+from ner_rnn.serve.formats import footer, format_result, header
 from ner_rnn.serve.inputs import Line
 from ner_rnn.serve.tagger import Tagger
 
@@ -29,8 +29,6 @@ class TagOptions:
     nbest: int = 1
     confidence: bool = False
     chunk_lines: int = 8192  # lines read, tagged and written at a time
-
-
 
 
 def chunks(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
@@ -48,7 +46,14 @@ def tag_chunk(tagger: Tagger, chunk: list[Line], options: TagOptions) -> str:
 
 def tag_stream(tagger: Tagger, lines: Iterator[Line], out: TextIO, options: TagOptions) -> None:
     """Tag every line, writing results in input order as each chunk is done."""
+    out.write(header(options.format, entity_types(tagger)))
     out.writelines(tag_chunk(tagger, chunk, options) for chunk in chunks(lines, options.chunk_lines))
+    out.write(footer(options.format))
+
+
+def entity_types(tagger: Tagger) -> list[str]:
+    """The entity types the model can predict, sorted."""
+    return sorted({label[2:] for label in tagger.vocabs.labels.items if label != "O"})
 
 
 def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options: TagOptions,
@@ -72,18 +77,24 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
                     out.write(text)
         all_sizes = distributed.gather(sizes, world)
         if world.is_main:
-            atomic_write(output, lambda temp: _join_parts(temp, output, all_sizes))
+            atomic_write(output, lambda temp: _join_parts(
+                temp, output, all_sizes,
+                header(options.format, entity_types(tagger)).encode("utf-8"),
+                footer(options.format).encode("utf-8")))
         distributed.barrier(world)
     finally:  # an error or a signal on any rank leaves no part file behind
         part.unlink(missing_ok=True)
 
 
-def _join_parts(target: Path, output: str | Path, sizes: list[list[int]]) -> None:
-    """Copy chunk k from part k % N, for k = 0, 1, 2, ..., into `target` (one chunk in
-    memory at a time)."""
+def _join_parts(target: Path, output: str | Path, sizes: list[list[int]], head: bytes,
+                tail: bytes) -> None:
+    """Write `head`, chunk k from part k % N for k = 0, 1, 2, ... (one chunk in memory at
+    a time), then `tail` into `target`."""
     with ExitStack() as stack, open(target, "wb") as out:
         parts = [stack.enter_context(open(f"{output}.part{rank}", "rb"))
                  for rank in range(len(sizes))]
+        out.write(head)
         for number in range(sum(len(s) for s in sizes)):
             rank, index = number % len(sizes), number // len(sizes)
             out.write(parts[rank].read(sizes[rank][index]))
+        out.write(tail)

@@ -3,17 +3,16 @@
 After every epoch the model directory holds the best weights so far (`weights.pt`), the
 metrics log, and a `last.pt` checkpoint (network, optimiser, random states, counters)
 from which `resume` continues exactly: an interrupted run, resumed, ends with the same
-metrics as an uninterrupted one on CPU.
+metrics as an uninterrupted one on CPU. A new run's directory appears whole after its
+first epoch (see `output.ModelOutput`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import random
 import time
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,30 +21,22 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ner_rnn import distributed, model_dir
-from ner_rnn.config import Config, TrainConfig
-from ner_rnn.data.batching import Encoded, batch_rows, collate
+from ner_rnn.config import Config
+from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import Sentence, read_conll
-from ner_rnn.data.schemes import convert, detect_scheme
+from ner_rnn.data.encoding import Example
+from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vectors import lookup, read_vectors
-from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
+from ner_rnn.evaluation import evaluate, warn_unseen_types
 from ner_rnn.model.network import TaggerNetwork, build_network
-from ner_rnn.train.optim import Optimizer, clip_gradients
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
-from ner_rnn.serve.tagger import Tagger, warn_unseen_types
+from ner_rnn.train.checkpoint import Progress, checkpoint, restore_random_states
+from ner_rnn.train.optim import Optimizer, clip_gradients
+from ner_rnn.train.output import ModelOutput
+from ner_rnn.train.word_dropout import WordDropout
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Progress:
-    """Counters that early stopping and resuming need, saved in `last.pt`."""
-
-    epoch: int = 0  # epochs completed
-    best_f1: float = -1.0
-    best_epoch: int = 0
-    stale: int = 0  # epochs since the best one
-    records: list[dict] = field(default_factory=list)  # one metrics record per epoch
 
 
 @dataclass
@@ -55,51 +46,75 @@ class Corpora:
     test: list[Sentence] | None
 
 
-def train(config: Config, output_dir: str | Path | None = None) -> dict:
+@dataclass
+class Run:
+    """One training run: what `train` builds, `resume` restores and every epoch advances."""
+
+    config: Config  # resolved: data.scheme is the training data's
+    preprocessor: Preprocessor
+    network: TaggerNetwork
+    model: torch.nn.Module  # computes the loss: the network, or its DDP wrapper
+    optimizer: Optimizer
+    corpora: Corpora
+    examples: list[Example]  # the training sentences, encoded once
+    rng: np.random.Generator  # shuffles the batches
+    word_dropout: WordDropout | None
+    output: ModelOutput | None  # None: nothing is saved (benchmarks; ranks other than 0)
+    world: distributed.World = distributed.ALONE
+    progress: Progress = field(default_factory=Progress)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.network.parameters()).device
+
+    @property
+    def finished(self) -> bool:
+        patience = self.config.train.patience
+        return (self.progress.epoch >= self.config.train.epochs
+                or patience is not None and self.progress.stale >= patience)
+
+
+def train(config: Config, output_dir: str | Path | None = None, overwrite: bool = False
+          ) -> dict:
     """Train a tagger as `config` says and write its model directory; returns the summary.
 
-    Everything that can fail on user input (config, corpora) is checked before the
-    output directory is touched.
+    Everything that can fail on user input (config, corpora, the destination) is checked
+    before anything is written; a destination holding a model is replaced only with
+    `overwrite`.
     """
     if config.data.train is None:
         raise ConfigError("data.train: a training file is required")
     set_threads(config.threads)
     world, device = distributed.join(resolve_device(config.device))
     rng = seed_everything(config.seed)  # the same seed on every rank: the same model
-    corpora = _read_corpora(config)
-    config, vocabs = prepare_vocabularies(config, corpora.train)
+    corpora = read_corpora(config)
+    output = (ModelOutput.new(output_dir or config.output_dir, overwrite)
+              if world.is_main else None)
+    run = start(config, corpora, device, rng, output, world)
+    if world.is_main:
+        log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
+                 len(corpora.train), run.config.data.scheme, run.config.model.scheme,
+                 len(run.preprocessor.vocabs.words), len(run.preprocessor.vocabs.labels),
+                 device, f", {world.size} processes" if world.active else "")
+    return fit(run)
+
+
+def start(config: Config, corpora: Corpora, device: torch.device, rng: np.random.Generator,
+          output: ModelOutput | None = None, world: distributed.World = distributed.ALONE) -> Run:
+    """A new run: scheme resolved, vocabularies built, network initialised on `device`."""
+    preprocessor = Preprocessor.for_training(config, corpora.train)
+    config, vocabs = preprocessor.config, preprocessor.vocabs
     for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
         if sentences is not None:
             warn_unseen_types(path, sentences, vocabs)
-    vectors = _pretrained_rows(config, vocabs, corpora)
+    vectors = _pretrained_rows(config, preprocessor, corpora)
     network = build_network(config, vocabs)
     if vectors is not None:
         network.embedder.set_word_vectors(vectors)
     network.to(device)
-    optimizer = Optimizer(network, config.train)
-    directory = Path(output_dir or config.output_dir)
-    if world.is_main:
-        model_dir.prepare_directory(directory)
-        model_dir.save_description(directory, config, vocabs)
-        log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
-                 len(corpora.train), config.data.scheme, config.model.scheme, len(vocabs.words),
-                 len(vocabs.labels), device, f", {world.size} processes" if world.active else "")
-    return _run(config, vocabs, network, optimizer, corpora, rng, Progress(), directory, world)
-
-
-def prepare_vocabularies(config: Config, sentences: list[Sentence]
-                         ) -> tuple[Config, Vocabularies]:
-    """Resolve `data.scheme` (detected from the training tags when `auto`) and build the
-    vocabularies from the training sentences, their tags in the model's scheme."""
-    scheme = config.data.scheme
-    if scheme == "auto":
-        scheme = detect_scheme([s.tags for s in sentences])
-    config = replace(config, data=replace(config.data, scheme=scheme))
-    tags = [convert(s.tags, scheme, config.model.scheme) for s in sentences]
-    word = config.model.embeddings.word
-    vocabs = Vocabularies.build((s.tokens for s in sentences), tags, word.min_freq,
-                                word.lowercase, word.normalize_digits)
-    return config, vocabs
+    if output is not None:
+        model_dir.save_description(output.directory, config, vocabs)
+    return _assemble(config, preprocessor, network, corpora, rng, output, world)
 
 
 def resume(directory: str | Path) -> dict:
@@ -109,133 +124,128 @@ def resume(directory: str | Path) -> dict:
     set_threads(config.threads)
     world, device = distributed.join(resolve_device(config.device))
     network.to(device)
-    optimizer = Optimizer(network, config.train)
-    checkpoint = model_dir.load_checkpoint(directory, network)
-    network.load_state_dict(checkpoint["network"])
-    rng = np.random.default_rng()
+    output = ModelOutput.existing(directory) if world.is_main else None
+    run = _assemble(config, Preprocessor(config, vocabs), network, read_corpora(config),
+                    None, output, world)
+    saved = model_dir.load_checkpoint(directory, network)
+    network.load_state_dict(saved["network"])
     try:  # what load_checkpoint cannot know: the optimiser's and the generators' formats
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        rng.bit_generator.state = checkpoint["numpy_rng"]
-        torch.set_rng_state(checkpoint["torch_rng"])
-        random.setstate(_as_tuple(checkpoint["python_rng"]))
-        progress = Progress(**checkpoint["progress"])
+        run.optimizer.load_state_dict(saved["optimizer"])
+        run.rng = restore_random_states(saved)
+        run.progress = Progress(**saved["progress"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise ModelError(f"{directory / model_dir.CHECKPOINT}: does not fit this model "
                          f"({shorten(str(error))})") from None
-    log.info("resuming %s after epoch %d", directory, progress.epoch)
-    return _run(config, vocabs, network, optimizer, _read_corpora(config), rng, progress,
-                directory, world)
+    log.info("resuming %s after epoch %d", directory, run.progress.epoch)
+    return fit(run)
 
 
-def _run(config: Config, vocabs: Vocabularies, network: TaggerNetwork,
-         optimizer: Optimizer, corpora: Corpora, rng: np.random.Generator,
-         progress: Progress, directory: Path, world: distributed.World) -> dict:
-    """Epochs from `progress.epoch + 1` on, then the final summary (on rank 0)."""
+def _assemble(config: Config, preprocessor: Preprocessor, network: TaggerNetwork,
+              corpora: Corpora, rng: np.random.Generator | None, output: ModelOutput | None,
+              world: distributed.World) -> Run:
     device = next(network.parameters()).device
-    tagger = Tagger(config, vocabs, network, device)
-    scheme, model_scheme = config.data.scheme, config.model.scheme
-    encoded = [tagger.encode(s.tokens, convert(s.tags, scheme, model_scheme))
-               for s in corpora.train]
-    patience = config.train.patience
+    model = network
+    if world.active:
+        model = DistributedDataParallel(network, device_ids=[device] if device.type == "cuda"
+                                        else None)
+    return Run(config, preprocessor, network, model, Optimizer(network, config.train), corpora,
+               preprocessor.examples(corpora.train), rng,
+               WordDropout.for_corpus(preprocessor.vocabs, corpora.train,
+                                      config.model.embeddings.word.singleton_unk, device),
+               output, world)
+
+
+def fit(run: Run) -> dict:
+    """Epochs from `run.progress.epoch + 1` until the budget or the patience runs out,
+    then the final summary (on rank 0; other ranks return {})."""
     try:
-        _epochs(config, tagger, optimizer, corpora, encoded, rng, progress, directory, world)
+        while not run.finished:
+            run_epoch(run)
     except KeyboardInterrupt:
-        raise Interrupted(
-            f"interrupted in epoch {progress.epoch + 1}; {directory} keeps the best model and "
-            f"the checkpoint after epoch {progress.epoch}; continue with: "
-            f"ner-rnn train --resume {directory}") from None
-    if patience is not None and progress.stale >= patience:
-        log.info("no dev F1 gain for %d epochs: stopped early", progress.stale)
-    distributed.leave(world)
-    if not world.is_main:
-        return {}  # rank 0 scores and reports
-    network.load_state_dict(model_dir.load_weights(directory, network))
-    summary = {"final": True, "best_epoch": progress.best_epoch}
-    for name, sentences in (("dev", corpora.dev), ("test", corpora.test)):
+        raise Interrupted(_interrupted(run)) from None
+    except NerError as error:  # divergence, a failed write: say what the directory holds
+        state = "" if run.output is None else f"; {run.output.state()}"
+        raise type(error)(f"{error}{state}") from None
+    finally:
+        if run.output is not None:
+            run.output.abandon()  # a run that never saved leaves no trace
+    if run.config.train.patience is not None and run.progress.stale >= run.config.train.patience:
+        log.info("no dev F1 gain for %d epochs: stopped early", run.progress.stale)
+    distributed.leave(run.world)
+    if run.output is None:
+        return {}
+    directory = run.output.path
+    run.network.load_state_dict(model_dir.load_weights(directory, run.network))
+    summary = {"final": True, "best_epoch": run.progress.best_epoch}
+    for name, sentences in (("dev", run.corpora.dev), ("test", run.corpora.test)):
         if sentences is not None:
-            summary[name] = _summary(tagger.evaluate(sentences, scheme)[0])
-    model_dir.save_metrics(directory, [*progress.records, summary])
-    log.info("best epoch %d; model written to %s", progress.best_epoch, directory)
+            report = evaluate(run.network, run.preprocessor, sentences, run.config.data.scheme)[0]
+            summary[name] = _summary(report)
+    model_dir.save_metrics(directory, [*run.progress.records, summary])
+    log.info("best epoch %d; model written to %s", run.progress.best_epoch, directory)
     return summary
 
 
-def _epochs(config: Config, tagger: Tagger, optimizer: Optimizer,
-            corpora: Corpora, encoded: list[Encoded], rng: np.random.Generator,
-            progress: Progress, directory: Path, world: distributed.World) -> None:
-    """Train, score and save epoch after epoch until the budget or patience runs out.
+def run_epoch(run: Run) -> None:
+    """Train one epoch; on rank 0 score dev, keep the best weights, log, checkpoint.
 
     Under torchrun each rank trains on its shard of the batches (gradients all-reduced
     by DistributedDataParallel); rank 0 scores, saves, and tells the others whether to
     go on.
     """
-    network, device = tagger.network, tagger.device
-    model = network
-    if world.active:
-        model = DistributedDataParallel(network, device_ids=[device] if device.type == "cuda"
-                                        else None)
-    word_dropout = WordDropout.for_corpus(tagger.vocabs, corpora.train,
-                                          config.model.embeddings.word.singleton_unk, device)
-    lengths = [len(s.words) for s in encoded]
-    documents = [s.document for s in corpora.train]
-    patience = config.train.patience
-    while progress.epoch < config.train.epochs and (patience is None or progress.stale < patience):
-        epoch = progress.epoch + 1
-        lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        batches = distributed.shard(batch_rows(documents, lengths, config.model.document_context,
-                                               config.train.batch_size, rng), world)
-        started = time.perf_counter()
-        stats = train_epoch(model, optimizer, config.train, encoded, batches, device,
-                            epoch, f"epoch {epoch}/{config.train.epochs}", word_dropout)
-        seconds = time.perf_counter() - started
-        record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
-                  "sentences_per_s": round(len(encoded) / seconds, 1)}
-        if not world.is_main:
-            progress.epoch, progress.stale = distributed.broadcast(None, world)
-            continue
-        if corpora.dev is not None:
-            record["dev"] = _summary(tagger.evaluate(corpora.dev, config.data.scheme)[0])
-        f1 = record["dev"]["f1"] if corpora.dev is not None else float(epoch)  # no dev: last
-        improved = f1 > progress.best_f1
-        if improved:
-            progress.best_f1, progress.best_epoch, progress.stale = f1, epoch, 0
-            model_dir.save_weights(directory, network)
-        else:
-            progress.stale += 1
-        progress.epoch = epoch
-        progress.records.append(record)
-        model_dir.save_metrics(directory, progress.records)
-        model_dir.save_checkpoint(directory, _checkpoint(network, optimizer, rng, progress))
-        _log_epoch(record, improved and corpora.dev is not None)
-        distributed.broadcast((progress.epoch, progress.stale), world)
+    config, progress = run.config, run.progress
+    epoch = progress.epoch + 1
+    lr = config.train.lr / (1 + config.train.lr_decay * (epoch - 1))
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    batches = distributed.shard(run.preprocessor.batches(run.examples, config.train.batch_size,
+                                                         run.rng), run.world)
+    started = time.perf_counter()
+    stats = train_epoch(run, batches, epoch)
+    seconds = time.perf_counter() - started
+    record = {"epoch": epoch, **stats, "lr": lr, "seconds": round(seconds, 3),
+              "sentences_per_s": round(len(run.examples) / seconds, 1)}
+    if not run.world.is_main:
+        progress.epoch, progress.stale = distributed.broadcast(None, run.world)
+        return
+    if run.corpora.dev is not None:
+        report = evaluate(run.network, run.preprocessor, run.corpora.dev, config.data.scheme)[0]
+        record["dev"] = _summary(report)
+    # without a dev set there is nothing to select on: the latest epoch is kept
+    improved = run.corpora.dev is None or record["dev"]["f1"] > progress.best_f1
+    if improved:
+        progress.best_f1 = record["dev"]["f1"] if "dev" in record else progress.best_f1
+        progress.best_epoch, progress.stale = epoch, 0
+    else:
+        progress.stale += 1
+    progress.epoch = epoch
+    progress.records.append(record)
+    _save(run, improved)
+    _log_epoch(record, improved and "dev" in record)
+    distributed.broadcast((progress.epoch, progress.stale), run.world)
 
 
-def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfig,
-                 encoded: list[Encoded], batches: list[list[list[int]]], device: torch.device,
-                 epoch: int, description: str, word_dropout: WordDropout | None = None) -> dict:
+def train_epoch(run: Run, batches: list[list[list[int]]], epoch: int) -> dict:
     """One pass over the batches (each a list of encoder rows, see `collate`); returns
-    mean loss and gradient norms (before clipping).
-
-    `model(batch)` is the loss: a TaggerNetwork, or one wrapped in DistributedDataParallel.
-    """
-    model.train()
+    mean loss and gradient norms (before clipping)."""
+    config, optimizer, device = run.config.train, run.optimizer, run.device
+    run.model.train()
     total_loss, total_norm, largest_norm = 0.0, 0.0, 0.0
-    with tqdm(total=len(encoded), desc=description, unit="sent", leave=False,
+    with tqdm(total=sum(len(row) for rows in batches for row in rows),
+              desc=f"epoch {epoch}/{config.epochs}", unit="sent", leave=False,
               disable=None) as bar:
         for number, rows in enumerate(batches, start=1):
-            batch = collate(encoded, rows).to(device)
-            if word_dropout is not None:
-                batch.words = word_dropout(batch.words)
+            batch = collate(run.examples, rows).to(device)
+            if run.word_dropout is not None:
+                batch.rows.words = run.word_dropout(batch.rows.words)
             optimizer.zero_grad()
-            loss = model(batch)
+            loss = run.model(batch)
             value = loss.item()
             if not math.isfinite(value):
                 raise NerError(f"training diverged: loss is {value} in epoch {epoch}, batch "
-                               f"{number}; the best model so far is kept; lower train.lr or "
-                               "set train.clip_grad_norm")
+                               f"{number}; lower train.lr or set train.clip_grad_norm")
             loss.backward()
-            norm = clip_gradients(model.parameters(), config.clip_grad_norm)
+            norm = clip_gradients(run.model.parameters(), config.clip_grad_norm)
             optimizer.step()
             total_loss += value
             total_norm += norm
@@ -247,55 +257,44 @@ def train_epoch(model: torch.nn.Module, optimizer: Optimizer, config: TrainConfi
             "grad_norm_max": largest_norm}
 
 
-class WordDropout:
-    """Replace words seen once in training by <unk> with probability p (Lample et al.
-    2016), so the model learns what to do with words it does not know."""
+def read_corpora(config: Config) -> Corpora:
+    def optional(path: str | None) -> list[Sentence] | None:
+        return None if path is None else read_conll(path, config.data.tag_column)
 
-    def __init__(self, singletons: torch.Tensor, p: float, unk_id: int):
-        self.singletons, self.p, self.unk_id = singletons, p, unk_id  # bool (words,)
-
-    @classmethod
-    def for_corpus(cls, vocabs: Vocabularies, sentences: list[Sentence], p: float,
-                   device: torch.device) -> WordDropout | None:
-        if p == 0:
-            return None
-        counts = Counter(vocabs.normalize(t) for sentence in sentences for t in sentence.tokens)
-        singletons = torch.zeros(len(vocabs.words), dtype=torch.bool)
-        once = [vocabs.words.id(w) for w, n in counts.items() if n == 1]
-        singletons[torch.tensor(once, dtype=torch.long)] = True
-        singletons[vocabs.words.unk_id] = False
-        return cls(singletons.to(device), p, vocabs.words.unk_id)
-
-    def __call__(self, words: torch.Tensor) -> torch.Tensor:
-        """words: long (batch, time) -> same, some singletons replaced by <unk>."""
-        drop = self.singletons[words] & (torch.rand(words.shape, device=words.device) < self.p)
-        return torch.where(drop, self.unk_id, words)
+    return Corpora(read_conll(config.data.train, config.data.tag_column),
+                   optional(config.data.dev), optional(config.data.test))
 
 
-def _checkpoint(network: TaggerNetwork, optimizer: Optimizer,
-                rng: np.random.Generator, progress: Progress) -> dict:
-    """Everything `resume` needs, as tensors and plain Python values (no objects)."""
-    return {
-        "network": network.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "numpy_rng": rng.bit_generator.state,
-        "torch_rng": torch.get_rng_state(),
-        "python_rng": random.getstate(),
-        "progress": vars(progress),
-    }
+def _save(run: Run, improved: bool) -> None:
+    """The epoch's files; after the first epoch the new directory moves into place."""
+    if run.output is None:
+        return
+    directory = run.output.directory
+    if improved:
+        model_dir.save_weights(directory, run.network)
+    model_dir.save_metrics(directory, run.progress.records)
+    model_dir.save_checkpoint(directory, checkpoint(run.network, run.optimizer.state_dict(),
+                                                    run.rng, run.progress))
+    run.output.publish()
 
 
-def _as_tuple(value):
-    """random.setstate needs tuples where the checkpoint may hold lists."""
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+def _interrupted(run: Run) -> str:
+    epoch = run.progress.epoch
+    if run.output is None or not run.output.published:
+        where = "" if run.output is None else f"; {run.output.state()}"
+        return f"interrupted in epoch {epoch + 1}{where}"
+    directory = run.output.path
+    return (f"interrupted in epoch {epoch + 1}; {directory} keeps the best model and the "
+            f"checkpoint after epoch {epoch}; continue with: ner-rnn train --resume {directory}")
 
 
-def _pretrained_rows(config: Config, vocabs: Vocabularies, corpora: Corpora
+def _pretrained_rows(config: Config, preprocessor: Preprocessor, corpora: Corpora
                      ) -> dict[int, torch.Tensor] | None:
     """Row -> pretrained vector for the vocabulary (extended by dev/test words if asked)."""
     embeddings = config.model.embeddings
     if embeddings.pretrained is None:
         return None
+    vocabs = preprocessor.vocabs
     extra = [vocabs.normalize(token) for sentences in (corpora.dev, corpora.test)
              if sentences and embeddings.add_pretrained_words
              for sentence in sentences for token in sentence.tokens]
@@ -310,14 +309,6 @@ def _pretrained_rows(config: Config, vocabs: Vocabularies, corpora: Corpora
     log.info("pretrained vectors: %d of %d vocabulary words found (%.1f%%) in %s", len(rows),
              len(vocabs.words), 100 * len(rows) / len(vocabs.words), embeddings.pretrained)
     return {row: torch.from_numpy(vector) for row, vector in rows.items()}
-
-
-def _read_corpora(config: Config) -> Corpora:
-    def optional(path: str | None) -> list[Sentence] | None:
-        return None if path is None else read_conll(path, config.data.tag_column)
-
-    return Corpora(read_conll(config.data.train, config.data.tag_column),
-                   optional(config.data.dev), optional(config.data.test))
 
 
 def _summary(report: dict) -> dict:

@@ -1,0 +1,34 @@
+"""Running a network over examples without gradients, batch by batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import torch
+
+from ner_rnn.data.batching import Batch, collate
+from ner_rnn.data.encoding import Example
+from ner_rnn.model.network import TaggerNetwork
+
+Result = TypeVar("Result")
+
+
+def over_batches(network: TaggerNetwork, examples: Sequence[Example],
+                 batches: list[list[list[int]]], decode: Callable[[Batch], list[Result]]
+                 ) -> list[Result]:
+    """`decode(batch)` for each planned batch (see `Preprocessor.batches`), in eval mode
+    and without autograd; one result per example, in the examples' order."""
+    device = next(network.parameters()).device
+    results: list = [None] * len(examples)
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.inference_mode():
+            for rows in batches:
+                batch = collate(examples, rows).to(device)
+                for index, result in zip(batch.indices, decode(batch), strict=True):
+                    results[index] = result
+    finally:
+        network.train(was_training)
+    return results
