@@ -26,7 +26,7 @@ from ner_rnn.config import Config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import read_conll
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
-from ner_rnn.runtime import resolve_device, seed_everything, set_threads
+from ner_rnn.runtime import resolve_device, seed_everything, set_threads, tagging_workers
 from ner_rnn.serve.formats import format_result
 from ner_rnn.serve.tagger import Tagger
 from ner_rnn.train.loop import Corpora, start, train_epoch
@@ -50,9 +50,10 @@ class BareBiLSTM(nn.Module):
 
 
 def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
-        stream_lines: list[int] = ()) -> dict:
+        stream_lines: list[int] = (), workers: list[int | None] = (None,)) -> dict:
     """Measure everything; `scale` repeats the training corpus (to check linear cost);
-    `stream_lines` times the whole `tag` command on generated inputs of those sizes."""
+    `stream_lines` times the whole `tag` command on generated inputs of those sizes,
+    once with each number of `workers` (None: tag's default)."""
     set_threads(config.threads)
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
@@ -96,7 +97,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     if tag_file is not None:
         result["tag"] = _tag_figures(tagger, bare, tag_file, device)
         if stream_lines:
-            result["tag"]["whole_command"] = whole_command(tagger, tag_file, list(stream_lines))
+            result["tag"]["whole_command"] = whole_command(tagger, tag_file, list(stream_lines),
+                                                           list(workers))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -135,12 +137,15 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
             "model_tokens_per_s": tokens / model, "bound_tokens_per_s": tokens / forward}
 
 
-def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int]) -> list[dict]:
+def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int],
+                  workers: list[int | None] = (None,)) -> list[dict]:
     """`ner-rnn tag --input FILE --output FILE` as a separate process on generated inputs
-    of each size (the tag corpus's lines, repeated): wall-clock sentences/s of the whole
-    command, start-up included, and the process's peak memory, which stays flat when
-    tagging streams."""
+    of each size (the tag corpus's lines, repeated), once with each number of `workers`
+    (None: tag's default): wall-clock sentences/s of the whole command, start-up
+    included, and the peak memory of its main process and of its largest worker, which
+    stay flat when tagging streams."""
     sentences = [" ".join(s.tokens) for s in read_conll(tag_file, tagged=False)]
+    device = tagger.device
     results = []
     with tempfile.TemporaryDirectory() as temp:
         model = Path(temp) / "model"
@@ -151,22 +156,29 @@ def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int]) -> list
             source, output = Path(temp) / "input.txt", Path(temp) / "output.jsonl"
             with open(source, "w", encoding="utf-8") as out:
                 out.writelines(sentences[i % len(sentences)] + "\n" for i in range(count))
-            command = [sys.executable, "-c", _MEASURED_TAG, "--model", str(model),
-                       "--input", str(source), "--output", str(output)]
-            started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            seconds = time.perf_counter() - started
-            results.append({"lines": count, "sentences_per_s": count / seconds,
-                            "peak_rss_mb": float(done.stdout.strip().splitlines()[-1])})
+            for chosen in workers:
+                used = tagging_workers(device) if chosen is None else chosen
+                command = [sys.executable, "-c", _MEASURED_TAG, "--model", str(model),
+                           "--input", str(source), "--output", str(output),
+                           "--device", device.type, "--workers", str(used)]
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                seconds = time.perf_counter() - started
+                main_mb, worker_mb = (float(x) for x in done.stdout.split()[-2:])
+                results.append({"lines": count, "workers": used,
+                                "sentences_per_s": count / seconds, "seconds": seconds,
+                                "peak_rss_mb": main_mb, "worker_peak_rss_mb": worker_mb})
     return results
 
 
-# runs `ner-rnn tag` and prints its own peak memory in MB as the last line. VmHWM, not
-# ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak.
+# runs `ner-rnn tag` and prints the peak memory in MB of its main process, then of its
+# largest worker. VmHWM, not ru_maxrss, for the main process: on Linux a child's
+# ru_maxrss starts at its parent's peak (the workers are spawned, so theirs is their own).
 _MEASURED_TAG = (
-    "import sys; from ner_rnn.cli import main; code = main(['tag', *sys.argv[1:]]); "
+    "import resource, sys; from ner_rnn.cli import main; code = main(['tag', *sys.argv[1:]]); "
     "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
-    "print(int(hwm[0].split()[1]) / 1024 if hwm else 'nan'); sys.exit(code)")
+    "print(int(hwm[0].split()[1]) / 1024 if hwm else 'nan', "
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(code)")
 
 
 def _timed(work: Callable[[], None], warm_up: Callable[[], None], device) -> float:
@@ -199,6 +211,8 @@ def format_table(result: dict) -> str:
                      f"   bound {tag['bound_tokens_per_s']:9.0f} tok/s"
                      f"   ratio {tag['bound_tokens_per_s'] / tag['model_tokens_per_s']:.2f}x")
         for run_ in tag.get("whole_command", []):
-            lines.append(f"tag command on {run_['lines']:,} lines: "
-                         f"{run_['sentences_per_s']:.0f} sent/s, peak RSS {run_['peak_rss_mb']:.0f} MB")
+            lines.append(f"tag command on {run_['lines']:,} lines, {run_['workers']} workers: "
+                         f"{run_['sentences_per_s']:.0f} sent/s ({run_['seconds']:.1f} s), "
+                         f"peak RSS {run_['peak_rss_mb']:.0f} MB + worker "
+                         f"{run_['worker_peak_rss_mb']:.0f} MB")
     return "\n".join(lines)

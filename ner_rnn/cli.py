@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="give each entity's probability (json)")
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
                      help="lines read, tagged and written at a time (memory stays flat)")
+    tag.add_argument("--workers", type=int, metavar="N",
+                     help="processes that tokenise and format beside the model "
+                          "(default: from the cores available; 0: all in one process)")
     tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
@@ -96,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="repeat the training corpus this many times")
     bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",
                        help="also time the whole tag command on generated inputs of N lines")
+    bench.add_argument("--workers", type=int, nargs="+", metavar="N",
+                       help="worker processes of the timed tag command; several: one run "
+                            "each (default: tag's default)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -200,8 +206,10 @@ def run_benchmark(args: argparse.Namespace) -> int:
     _at_least_one("--stream-lines", args.stream_lines)
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
+    if any(n < 0 for n in args.workers or []):
+        raise NerError(f"--workers: expected numbers >= 0, got {args.workers}")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
-                 args.stream_lines)
+                 args.stream_lines, args.workers or [None])
     _print(json.dumps(result) if args.json else format_table(result))
     return 0
 
@@ -255,12 +263,14 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
-    from ner_rnn.runtime import resolve_device
+    from ner_rnn.runtime import leave_cores_to, resolve_device, tagging_workers
     from ner_rnn.serve.streaming import TagOptions, tag_file
     from ner_rnn.serve.tagger import Tagger
 
     _at_least_one("--nbest", args.nbest)
     _at_least_one("--chunk-size", args.chunk_size)
+    if args.workers is not None and args.workers < 0:
+        raise NerError(f"--workers: expected a number >= 0, got {args.workers}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     if args.input and args.output:
@@ -272,9 +282,12 @@ def run_tag(args: argparse.Namespace) -> int:
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
     stream = _open_input(args)  # before the model loads: a missing file is reported at once
     try:
+        workers = tagging_workers(device) if args.workers is None else args.workers
+        leave_cores_to(workers)
         tagger = Tagger.load(args.model, str(device), args.implementation)
         options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
-                             args.scheme, args.nbest, args.confidence, args.chunk_size)
+                             args.scheme, args.nbest, args.confidence, args.chunk_size,
+                             workers)
         lines = _input_lines(args, stream, progress=world.is_main)
         if args.output:
             tag_file(tagger, lines, args.output, options, world)

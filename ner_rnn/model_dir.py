@@ -190,7 +190,7 @@ def _safe_load(path: Path):
             warnings.simplefilter("ignore")
             # mmap: tensors are read when used, so shapes are checked before any big read
             return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as error:  # a damaged file fails anywhere in the unpickler, any way
+    except Exception as error:  # noqa: BLE001 (a damaged file fails anywhere in the unpickler)
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
         reason = f"it would build {found.group(1)}" if found else type(error).__name__
         raise ModelError(f"{path}: refused to load, not a plain file of tensors "

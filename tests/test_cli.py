@@ -155,8 +155,13 @@ def test_nbest_and_confidence(model, capsys):
 def test_benchmark_json_keys(capsys):
     assert main(["benchmark", "--config", str(ROOT / "configs" / "default.yaml"),
                  "--train", str(SAMPLE / "dev.conll"), "--tag", str(SAMPLE / "dev.conll"),
-                 "--set", "model.embeddings.char.type=cnn", "--json"]) == 0
+                 "--set", "model.embeddings.char.type=cnn", "--stream-lines", "30",
+                 "--workers", "0", "1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
+    assert [(run["lines"], run["workers"]) for run in result["tag"]["whole_command"]] == [
+        (30, 0), (30, 1)]
+    assert all(run["sentences_per_s"] > 0 and run["peak_rss_mb"] > 0
+               for run in result["tag"]["whole_command"])
     assert {"train", "tag", "peak_rss_mb", "device", "threads"} <= set(result)
     assert {"sentences_per_s", "tokens_per_s", "bound_tokens_per_s"} <= set(result["train"])
     assert {"sentences_per_s", "tokens_per_s", "model_tokens_per_s",

@@ -499,7 +499,7 @@ def test_bad_torchrun_variables_are_one_line(monkeypatch, model, capsys):
     monkeypatch.setenv("WORLD_SIZE", "two")
     assert main(["tag", "--model", str(model), "Paris"]) == 2
     assert one_error_line(capsys.readouterr().err) == (
-        "error: WORLD_SIZE: expected an integer, got 'two'")
+        "error: WORLD_SIZE: expected an integer >= 1, got 'two'")
 
 
 def test_unicode_digits_in_a_fasttext_header_are_not_a_header(write):

@@ -75,8 +75,80 @@ def test_tokeniser_offsets_slice_back_to_tokens(text):
             previous_end = end
 
 
-@given(st.text(st.sampled_from(list("aZé1٣ ,.'-\u0301東nt's")), max_size=40) | TEXT)
+PIECES = [*"aZé1٣ ,.'-\u0301東nt's()[]\";:!?&_", "Mr", "Inc", "No", "vs", "e", "g", "don",
+          "Paris", "1996", " "]
+
+
+@given(st.text(st.sampled_from(list("aZé1٣ ,.'-\u0301東nt's")), max_size=40) | TEXT
+       | st.lists(st.sampled_from(PIECES), max_size=20).map("".join))
 def test_tokeniser_fast_path_agrees_with_the_rules(text):
     from ner_rnn.serve.tokenize import tokenize_by_rules
 
     assert tokenize(text) == tokenize_by_rules(text)
+
+
+LABELS = {"iob1": ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"],
+          "iob2": ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"],
+          "bioes": ["B-LOC", "B-PER", "E-LOC", "E-PER", "I-LOC", "I-PER", "O", "S-LOC", "S-PER"]}
+
+
+@given(st.sampled_from(sorted(LABELS)), st.sampled_from(sorted(LABELS)),
+       st.lists(st.lists(st.integers(0, 8), max_size=10), min_size=1, max_size=6))
+def test_batched_spans_and_conversion_agree_with_one_sentence_at_a_time(source, target, ids):
+    import numpy as np
+
+    from ner_rnn.serve.spans import SpanReader, TagWriter
+
+    labels = LABELS[source]
+    sentences = [[labels[i % len(labels)] for i in sentence] for sentence in ids]
+    reader = SpanReader(labels, source)
+    writer = TagWriter(reader.types, target)
+    lengths = np.array([len(tags) for tags in sentences])
+    flat = np.array([labels.index(tag) for tags in sentences for tag in tags], dtype=np.int64)
+    found = reader.spans(flat, lengths)
+    by_sentence = [[] for _ in sentences]
+    for sentence, start, end, type_ in zip(*(x.tolist() for x in (found.sentence, found.start,
+                                                                   found.end, found.type))):
+        by_sentence[sentence].append((start, end, reader.types[type_]))
+    assert by_sentence == [spans(tags, source) for tags in sentences]
+    written = [writer.tags[i] for i in writer.write(found, lengths).tolist()]
+    assert written == [tag for tags in sentences for tag in convert(tags, source, target)]
+
+
+ODD = st.text(st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\n", "\t", "\u2028", "😀",
+                               "\ud800", "\udfff", "é", "a", "B", "1", ".", " ", "/"]),
+              max_size=30)
+
+
+@given(st.lists(ODD, min_size=1, max_size=5), st.randoms(use_true_random=False),
+       st.booleans(), st.integers(1, 3))
+def test_json_from_pieces_is_json_dumps_byte_for_byte(texts, rng, confidence, nbest):
+    import json
+
+    import numpy as np
+
+    from ner_rnn.data.vocab import Vocabularies
+    from ner_rnn.serve.lines import LineEncoder
+    from ner_rnn.serve.results import Paths, Results, Tagged
+
+    labels = LABELS["bioes"]
+    lines = LineEncoder(Vocabularies.build([["a"]], [["O"]]), None)(texts)
+    lengths, tokens = lines.encoded.lengths, lines.encoded.words.size
+
+    def path():
+        return np.array([rng.randrange(len(labels)) for _ in range(tokens)], dtype=np.int64)
+
+    paths = Paths(path())
+    if confidence:
+        paths = Paths(paths.tags, np.array([rng.uniform(-20, 0) for _ in range(tokens)],
+                                           dtype=np.float32))
+    if nbest > 1:
+        paths = Paths(paths.tags, paths.log_probability, np.stack([path() for _ in range(nbest)]),
+                      np.array([[rng.random() < 0.8 for _ in range(nbest)] for _ in texts]),
+                      np.array([[rng.uniform(-9, 0) for _ in range(nbest)] for _ in texts],
+                               dtype=np.float32), np.zeros(len(texts), dtype=np.float32))
+    tagged = Tagged(lines.texts, lengths, lines.offsets, paths)
+    results = Results(labels, "bioes", "iob1")
+    expected = "".join(json.dumps(result, ensure_ascii=False) + "\n"
+                       for result in results.dicts(tagged))
+    assert results.json_lines(tagged) == expected

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ner_rnn.data.encoding import Example, join
+from ner_rnn.data.encoding import Encoded, Example
 
 
 @dataclass
@@ -102,49 +102,55 @@ def bucket_batches(lengths: Sequence[int], batch_size: int,
     return batches
 
 
-def plan_batches(examples: Sequence[Example], max_tokens: int, batch_size: int,
+def plan_batches(examples: Sequence[Example] | Encoded, max_tokens: int, batch_size: int,
                  rng: np.random.Generator | None = None) -> list[list[list[int]]]:
     """The examples' `context_windows`, grouped by `bucket_batches`: each batch a list of
     at most `batch_size` encoder rows, each row a list of example indices."""
-    lengths = [len(example) for example in examples]
-    rows = context_windows([example.document for example in examples], lengths, max_tokens)
+    if isinstance(examples, Encoded):
+        lengths, documents = examples.lengths.tolist(), examples.documents.tolist()
+    else:
+        lengths = [len(example) for example in examples]
+        documents = [example.document for example in examples]
+    rows = context_windows(documents, lengths, max_tokens)
     row_lengths = [sum(lengths[i] for i in row) for row in rows]
     return [[rows[r] for r in batch] for batch in bucket_batches(row_lengths, batch_size, rng)]
 
 
-def collate(examples: Sequence[Example], rows: list[list[int]]) -> Batch:
+def collate(examples: Sequence[Example] | Encoded, rows: list[list[int]]) -> Batch:
     """Pad the examples of `rows` (lists of example indices, see `plan_batches`) into one
     Batch; each row is read by the encoder as one sequence, its sentences in order."""
     indices = [index for row in rows for index in row]
-    chosen = [examples[i] for i in indices]
-    lengths = np.fromiter((len(s) for s in chosen), dtype=np.int64, count=len(chosen))
+    if isinstance(examples, Encoded):
+        chosen = examples.take(indices)
+    else:
+        chosen = Encoded.from_examples([examples[i] for i in indices])
+    lengths = chosen.lengths  # (batch,)
     if lengths.size == 0 or lengths.min() < 1:
         raise ValueError("collate needs at least one sentence, none of them empty")
-    inputs = [join([examples[i] for i in row]) for row in rows]
-    row_lengths = np.fromiter((len(s) for s in inputs), dtype=np.int64, count=len(inputs))
+    row_sizes = np.array([len(row) for row in rows])
+    row_lengths = np.add.reduceat(lengths, np.cumsum(row_sizes) - row_sizes)  # (rows,)
     row_mask = np.arange(row_lengths.max())[None, :] < row_lengths[:, None]  # (rows, row time)
     mask = np.arange(lengths.max())[None, :] < lengths[:, None]  # (batch, time)
+    # the chosen tokens are in row order, sentence after sentence: so are both masks' Trues
     positions = np.zeros(mask.shape, dtype=np.int64)  # (batch, time)
-    positions[mask] = np.flatnonzero(row_mask.ravel())  # row-major: sentence after sentence
-    tags = None
-    if chosen[0].tags is not None:
-        tags = torch.from_numpy(_pad([s.tags for s in chosen], mask))  # (batch, time)
+    positions[mask] = np.flatnonzero(row_mask.ravel())
+    tags = None if chosen.tags is None else torch.from_numpy(_pad(chosen.tags, mask))
     chars = None
-    if chosen[0].chars is not None:
-        width = max(s.chars.shape[1] for s in inputs)
+    if chosen.chars is not None:
+        width = int(np.flatnonzero(chosen.chars.any(axis=0)).max(initial=0)) + 1
         padded = np.zeros(row_mask.shape + (width,), dtype=np.int64)  # (rows, row time, chars)
-        for row, sentence in enumerate(inputs):
-            padded[row, : sentence.chars.shape[0], : sentence.chars.shape[1]] = sentence.chars
+        padded[row_mask] = chosen.chars[:, :width]
         chars = torch.from_numpy(padded)
-    encoder_rows = Rows(torch.from_numpy(_pad([s.words for s in inputs], row_mask)),
-                        torch.from_numpy(_pad([s.casing for s in inputs], row_mask)), chars,
+    encoder_rows = Rows(torch.from_numpy(_pad(chosen.words, row_mask)),
+                        torch.from_numpy(_pad(chosen.casing, row_mask)), chars,
                         torch.from_numpy(row_mask), torch.from_numpy(row_lengths))
     sentences = Sentences(torch.from_numpy(mask), torch.from_numpy(lengths), tags,
                           torch.from_numpy(positions))
     return Batch(encoder_rows, sentences, indices)
 
 
-def _pad(sequences: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
-    padded = np.zeros(mask.shape, dtype=np.int64)  # (batch, time)
-    padded[mask] = np.concatenate(sequences)
+def _pad(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """tokens (real tokens,) placed where `mask` (n, time) is True, 0 elsewhere."""
+    padded = np.zeros(mask.shape, dtype=np.int64)  # (n, time)
+    padded[mask] = tokens
     return padded

@@ -1,8 +1,12 @@
-"""One sentence as id arrays: words, casing classes, characters and labels."""
+"""Sentences as id arrays: words, casing classes, characters and labels; one sentence
+(`Example`) or many at once (`Encoded`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -43,17 +47,86 @@ def encode(vocabs: Vocabularies, tokens: list[str], tags: list[str] | None = Non
     )
 
 
-def join(parts: list[Example]) -> Example:
-    """Sentences one after another as one sequence (tags are not needed by the encoder)."""
-    if len(parts) == 1:
-        return parts[0]
+@dataclass(frozen=True)
+class Encoded:
+    """Many sentences one after another as flat id arrays: a few columns instead of an
+    `Example` each, so that building them, pickling them between processes and
+    batching them needs no Python loop per sentence. Tagging encodes lines this way."""
+
+    lengths: np.ndarray  # int64 (sentences,) tokens of each sentence; 0: an empty line
+    documents: np.ndarray  # int64 (sentences,) document id of each sentence
+    words: np.ndarray  # int (tokens,) word ids, sentence after sentence
+    casing: np.ndarray  # int (tokens,) casing class ids
+    chars: np.ndarray | None  # int (tokens, longest word) char ids, 0-padded; None: no chars
+    tags: np.ndarray | None = None  # int (tokens,) label ids; None: untagged
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """int64 (sentences + 1,): where each sentence's tokens begin, then the end."""
+        return np.concatenate([[0], np.cumsum(self.lengths)])
+
+    def token_index(self, indices: np.ndarray) -> np.ndarray:
+        """int64 (tokens,): positions of the tokens of sentences `indices`, in that order."""
+        lengths = self.lengths[indices]
+        placed = np.cumsum(lengths) - lengths  # where each chosen sentence's tokens land
+        return np.repeat(self.starts[indices] - placed, lengths) + np.arange(lengths.sum())
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> Encoded:
+        """The sentences `indices`, in that order."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return self._with(indices, self.token_index(indices))
+
+    def slice(self, start: int, stop: int) -> Encoded:
+        """Sentences `start` to `stop - 1` (views, no copy)."""
+        return self._with(slice(start, stop), slice(self.starts[start], self.starts[stop]))
+
+    def _with(self, sentences, tokens) -> Encoded:
+        def pick(column):
+            return None if column is None else column[tokens]
+
+        return Encoded(self.lengths[sentences], self.documents[sentences], self.words[tokens],
+                       self.casing[tokens], pick(self.chars), pick(self.tags))
+
+    @classmethod
+    def concatenate(cls, blocks: Sequence[Encoded]) -> Encoded:
+        """The sentences of `blocks`, one block after another."""
+        def joined(name: str) -> np.ndarray | None:
+            columns = [getattr(block, name) for block in blocks]
+            return None if columns[0] is None else np.concatenate(columns)
+
+        chars = None
+        if blocks[0].chars is not None:
+            width = max(block.chars.shape[1] for block in blocks)
+            chars = np.concatenate([np.pad(b.chars, ((0, 0), (0, width - b.chars.shape[1])))
+                                    for b in blocks])  # (tokens, longest word)
+        return cls(joined("lengths"), joined("documents"), joined("words"), joined("casing"),
+                   chars, joined("tags"))
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[Example]) -> Encoded:
+        """Examples as one block."""
+        return cls.concatenate([cls(np.array([len(e)]), np.array([e.document]), e.words,
+                                    e.casing, e.chars, e.tags) for e in examples])
+
+
+def encode_tokens(vocabs: Vocabularies, tokens: Sequence[str], lengths: Sequence[int],
+                  char_length: int | None = None) -> Encoded:
+    """Untagged sentences as one block (all of document 0): `tokens` of every sentence
+    one after another, `lengths` tokens each; `char_length` as in `encode`."""
+    ids = [vocabs.token_ids(token, char_length or 0) for token in tokens]
+    count = len(ids)
     chars = None
-    if parts[0].chars is not None:
-        chars = np.zeros((sum(len(p) for p in parts), max(p.chars.shape[1] for p in parts)),
-                         dtype=np.int64)  # (tokens, longest word)
-        start = 0
-        for part in parts:
-            chars[start : start + len(part), : part.chars.shape[1]] = part.chars
-            start += len(part)
-    return Example(np.concatenate([p.words for p in parts]),
-                   np.concatenate([p.casing for p in parts]), chars, None, parts[0].document)
+    if char_length is not None:
+        sizes = np.fromiter((len(c) for _, _, c in ids), dtype=np.int64, count=count)
+        flat = np.fromiter(chain.from_iterable(c for _, _, c in ids), dtype=np.int32,
+                           count=int(sizes.sum()))
+        chars = np.zeros((count, int(sizes.max(initial=1)) or 1), dtype=np.int32)
+        begins = np.cumsum(sizes) - sizes  # (tokens, longest word) filled row by row:
+        chars[np.repeat(np.arange(count), sizes), np.arange(flat.size) - np.repeat(begins, sizes)] = flat
+    return Encoded(np.asarray(lengths, dtype=np.int64), np.zeros(len(lengths), dtype=np.int64),
+                   np.fromiter((word for word, _, _ in ids), dtype=np.int32, count=count),
+                   np.fromiter((case for _, case, _ in ids), dtype=np.int32, count=count),
+                   chars)

@@ -28,7 +28,7 @@ def split_tag(tag: str) -> tuple[str, str]:
     return tag[0], tag[2:]
 
 
-def _chunk_ends(prev: str, tag: str, prev_type: str, type_: str) -> bool:
+def chunk_ends(prev: str, tag: str, prev_type: str, type_: str) -> bool:
     """conlleval.pl's endOfChunk for the prefixes B, I, E, S and O."""
     if (prev, tag) in {("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"),
                        ("E", "E"), ("E", "I"), ("E", "O")}:
@@ -36,7 +36,7 @@ def _chunk_ends(prev: str, tag: str, prev_type: str, type_: str) -> bool:
     return prev != "O" and prev_type != type_
 
 
-def _chunk_starts(prev: str, tag: str, prev_type: str, type_: str) -> bool:
+def chunk_starts(prev: str, tag: str, prev_type: str, type_: str) -> bool:
     """conlleval.pl's startOfChunk for the prefixes B, I, E, S and O."""
     if (prev, tag) in {("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"),
                        ("E", "E"), ("E", "I"), ("O", "E")}:
@@ -50,10 +50,10 @@ def conlleval_spans(tags: Sequence[str]) -> list[Span]:
     prev, prev_type, start = "O", "", None
     for i, tag in enumerate([*tags, "O"]):  # the sentence boundary acts as an O
         prefix, type_ = split_tag(tag)
-        if start is not None and _chunk_ends(prev, prefix, prev_type, type_):
+        if start is not None and chunk_ends(prev, prefix, prev_type, type_):
             spans.append((start, i, prev_type))
             start = None
-        if _chunk_starts(prev, prefix, prev_type, type_):
+        if chunk_starts(prev, prefix, prev_type, type_):
             start = i
         prev, prev_type = prefix, type_
     return spans

@@ -122,6 +122,10 @@ class Vocabularies:
             self._token_cache[key] = found
         return found
 
+    def __getstate__(self) -> dict:
+        """Pickled without the token cache: another process fills its own."""
+        return {**self.__dict__, "_token_cache": {}}
+
     def extend_words(self, words: Iterable[str]) -> None:
         """Add words to the word vocabulary (keeps the token cache consistent)."""
         self.words.extend(words)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
@@ -14,6 +15,18 @@ from ner_rnn.model.network import TaggerNetwork
 Result = TypeVar("Result")
 
 
+@contextmanager
+def evaluating(network: TaggerNetwork) -> Iterator[None]:
+    """Eval mode (no dropout) and no autograd for the block; the mode is restored after."""
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        network.train(was_training)
+
+
 def over_batches(network: TaggerNetwork, examples: Sequence[Example],
                  batches: list[list[list[int]]], decode: Callable[[Batch], list[Result]]
                  ) -> list[Result]:
@@ -21,14 +34,9 @@ def over_batches(network: TaggerNetwork, examples: Sequence[Example],
     and without autograd; one result per example, in the examples' order."""
     device = next(network.parameters()).device
     results: list = [None] * len(examples)
-    was_training = network.training
-    network.eval()
-    try:
-        with torch.inference_mode():
-            for rows in batches:
-                batch = collate(examples, rows).to(device)
-                for index, result in zip(batch.indices, decode(batch), strict=True):
-                    results[index] = result
-    finally:
-        network.train(was_training)
+    with evaluating(network):
+        for rows in batches:
+            batch = collate(examples, rows).to(device)
+            for index, result in zip(batch.indices, decode(batch), strict=True):
+                results[index] = result
     return results

@@ -1,48 +1,98 @@
-"""Decoding one batch for tagging: the best path, and on request the k best paths with
-their probabilities and each entity's probability (forward-backward)."""
+"""Decoding lines for tagging, batch by batch, into arrays over all their tokens: the best
+path of each sentence, and on request the k best paths with their scores and each
+entity's log-probability (forward-backward)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from ner_rnn.data.batching import Batch
-from ner_rnn.data.schemes import spans
-from ner_rnn.model.decoding import NEG_INF, kbest, log_partition, marginals, span_log_probability
-from ner_rnn.model.network import TaggerNetwork, best_paths
+import numpy as np
+import torch
 
-
-@dataclass
-class Decoded:
-    """One sentence's decoding, tags in the model's scheme."""
-
-    tags: list[str]
-    alternatives: list[tuple[list[str], float]] = field(default_factory=list)  # k-best
-    confidence: dict | None = None  # entity span -> probability
+from ner_rnn.data.batching import Batch, collate
+from ner_rnn.data.encoding import Encoded
+from ner_rnn.data.examples import Preprocessor
+from ner_rnn.model.decoding import NEG_INF, Potentials, kbest, log_partition, marginals, viterbi
+from ner_rnn.model.heads import CRFHead
+from ner_rnn.model.inference import evaluating
+from ner_rnn.model.network import TaggerNetwork
+from ner_rnn.serve.results import Paths
+from ner_rnn.serve.spans import SpanReader
 
 
-def decode_batch(network: TaggerNetwork, batch: Batch, labels: list[str], scheme: str,
-                 nbest: int = 1, confidence: bool = False) -> list[Decoded]:
-    """Decode every sentence of `batch`; `labels` are the model's tags in id order and
-    `scheme` the model's scheme (for entity spans)."""
-    sentences = batch.sentences
-    p = network.potentials(batch)
-    best = best_paths(network.head, p, batch)
-    decoded = [Decoded([labels[i] for i in ids]) for ids in best]
-    if nbest > 1:
-        paths, scores = kbest(p, sentences.mask, nbest)  # (batch, k, time), (batch, k)
-        log_z = log_partition(p, sentences.mask)  # (batch,)
-        for row, item in enumerate(decoded):
-            length = sentences.lengths[row].item()
-            item.alternatives = [
-                ([labels[i] for i in path[:length]], math.exp(score - log_z[row].item()))
-                for path, score in zip(paths[row].tolist(), scores[row].tolist())
-                if score > NEG_INF / 2]  # lower: a forbidden transition or no such path
+def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
+           nbest: int = 1, confidence: bool = False) -> Paths:
+    """The paths of every sentence of `encoded` (empty ones have none), in batches planned
+    over all of them (with document context: windows of their documents' sentences)."""
+    lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
+    sentences = encoded.take(lines)  # the same tokens, in the same order
+    tokens, count = encoded.words.size, len(encoded)
+    paths = Paths(np.zeros(tokens, dtype=np.int64))
     if confidence:
-        alpha, beta, log_z = marginals(p, sentences.mask, sentences.lengths)
-        for row, (item, ids) in enumerate(zip(decoded, best)):
-            item.confidence = {
-                span: math.exp(span_log_probability(p, alpha, beta, log_z, row, span[0],
-                                                    span[1], ids[span[0]:span[1]]))
-                for span in spans(item.tags, scheme)}
-    return decoded
+        paths = replace(paths, log_probability=np.full(tokens, np.nan, dtype=np.float32))
+    if nbest > 1:
+        paths = replace(paths, nbest_tags=np.zeros((nbest, tokens), dtype=np.int64),
+                        nbest_valid=np.zeros((count, nbest), dtype=bool),
+                        nbest_scores=np.zeros((count, nbest), dtype=np.float32),
+                        log_z=np.zeros(count, dtype=np.float32))
+    reader = SpanReader(preprocessor.vocabs.labels.items, preprocessor.config.model.scheme)
+    device = next(network.parameters()).device
+    with evaluating(network):
+        for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
+            batch = collate(sentences, rows).to(device)
+            where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
+            _decode_batch(network, batch, paths, where, lines[batch.indices], nbest,
+                          reader if confidence else None)
+    return paths
+
+
+def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.ndarray,
+                  lines: np.ndarray, nbest: int, reader: SpanReader | None) -> None:
+    """Decode `batch` into `out`: its tokens go to `where`, its sentences to `lines`."""
+    mask = batch.sentences.mask
+    p = network.potentials(batch)
+    best = _best_paths(network.head, p, mask)  # (batch, time)
+    out.tags[where] = best[mask].cpu().numpy()
+    if nbest > 1:
+        paths, scores = kbest(p, mask, nbest)  # (batch, k, time), (batch, k)
+        out.nbest_tags[:, where] = paths.transpose(0, 1)[:, mask].cpu().numpy()
+        out.nbest_valid[lines] = (scores > NEG_INF / 2).cpu().numpy()  # lower: no such path
+        out.nbest_scores[lines] = scores.cpu().numpy()
+        out.log_z[lines] = log_partition(p, mask).cpu().numpy()
+    if reader is not None:
+        lengths = batch.sentences.lengths.cpu().numpy()
+        spans = reader.spans(out.tags[where], lengths)
+        first = np.cumsum(lengths) - lengths  # (batch,) where each sentence's tokens begin
+        log_p = span_log_probabilities(p, mask, batch.sentences.lengths, best,
+                                       *(torch.from_numpy(x).to(best.device) for x in
+                                         (spans.sentence, spans.start, spans.end)))
+        out.log_probability[where[first[spans.sentence] + spans.start]] = log_p.cpu().numpy()
+
+
+def span_log_probabilities(p: Potentials, mask: torch.Tensor, lengths: torch.Tensor,
+                           paths: torch.Tensor, rows: torch.Tensor, starts: torch.Tensor,
+                           ends: torch.Tensor) -> torch.Tensor:
+    """log P(steps start..end-1 of sentence `row` carry the tags of `paths` there), for
+    each (row, start, end): float (spans,). paths: long (batch, time).
+
+    The score of the segment is added up step by step, as for a single span, so each
+    value is the same float whichever spans are computed with it."""
+    alpha, beta, log_z = marginals(p, mask, lengths)  # (batch, time, tags) twice, (batch,)
+    score = (alpha[rows, starts, paths[rows, starts]]
+             + beta[rows, ends - 1, paths[rows, ends - 1]])  # (spans,)
+    last = paths.size(1) - 1
+    longest = int((ends - starts).max()) if len(rows) else 1
+    for step in range(1, longest):
+        t = (starts + step).clamp(max=last)
+        tag = paths[rows, t]
+        moved = score + p.transitions[paths[rows, t - 1], tag] + p.emissions[rows, t, tag]
+        score = torch.where(step < ends - starts, moved, score)
+    return score - log_z[rows]
+
+
+def _best_paths(head, p: Potentials, mask: torch.Tensor) -> torch.Tensor:
+    """long (batch, time): Viterbi where transitions matter; an unconstrained softmax
+    takes each token's best."""
+    if head.constrained or isinstance(head, CRFHead):
+        return viterbi(p, mask)[0]
+    return p.emissions.argmax(dim=-1)

@@ -1,27 +1,211 @@
-"""Tagging results as plain data: tokens, tags in the requested scheme, and entities
-with token indices and character offsets into the input line."""
+"""Tagging results: tokens, tags in the requested scheme, and entities with token
+indices and character offsets into the input line; as dicts (the Python API) or
+written straight as JSON lines.
+
+Decoding hands over `Tagged`: every line's tags as arrays of label ids. Spans and
+tag conversion are worked out for all lines at once (see `spans`); what remains per
+line is slicing strings and joining pieces of JSON escaped beforehand.
+"""
 
 from __future__ import annotations
 
-from ner_rnn.data.schemes import spans, tags_from_spans
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-Token = tuple[str, int, int]  # text, start and end character offsets (end exclusive)
+import numpy as np
+
+from ner_rnn.serve.formats import FORMATS, format_result
+from ner_rnn.serve.spans import SpanReader, TagWriter
+
+_escape = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 
-def result(text: str, line: list[Token], model_tags: list[str], model_scheme: str,
-           scheme: str, confidence: dict | None = None) -> dict:
-    """One tagging result: `{"tokens", "tags", "entities"}` (see `Tagger.tag`), tags
-    written in `scheme`; `confidence` maps entity spans to their probability."""
-    entity_spans = spans(model_tags, model_scheme)
-    entities = []
-    for span in entity_spans:
-        start, end, type_ = span
-        char_start, char_end = line[start][1], line[end - 1][2]
-        entity = {"text": text[char_start:char_end], "type": type_, "start": start,
-                  "end": end, "char_start": char_start, "char_end": char_end}
-        if confidence is not None:
-            entity["confidence"] = confidence[span]
-        entities.append(entity)
-    return {"tokens": [token for token, _, _ in line],
-            "tags": tags_from_spans(entity_spans, len(model_tags), scheme),
-            "entities": entities}
+@dataclass(frozen=True)
+class Paths:
+    """What decoding found for consecutive sentences, as arrays over their tokens.
+
+    Tags are label ids of the model. `log_probability` (with confidence) holds at the
+    first token of each entity of the best path log P(that entity), NaN elsewhere. The
+    `nbest_*` arrays are there when more than the best path was asked for.
+    """
+
+    tags: np.ndarray  # int (tokens,) the best path
+    log_probability: np.ndarray | None = None  # float32 (tokens,)
+    nbest_tags: np.ndarray | None = None  # int (k, tokens) the k best paths, best first
+    nbest_valid: np.ndarray | None = None  # bool (sentences, k) False: no such path
+    nbest_scores: np.ndarray | None = None  # float (sentences, k) score of each path
+    log_z: np.ndarray | None = None  # float (sentences,) log-sum of all paths' scores
+
+    def slice(self, sentences: slice, tokens: slice) -> Paths:
+        """The sentences and tokens of the two slices."""
+        def cut(column: np.ndarray | None, part: slice) -> np.ndarray | None:
+            return None if column is None else column[part]
+
+        return Paths(self.tags[tokens], cut(self.log_probability, tokens),
+                     None if self.nbest_tags is None else self.nbest_tags[:, tokens],
+                     cut(self.nbest_valid, sentences), cut(self.nbest_scores, sentences),
+                     cut(self.log_z, sentences))
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Tagged lines: what decoding hands to formatting (between processes)."""
+
+    texts: list[str]  # the input lines
+    lengths: np.ndarray  # int64 (lines,) tokens of each line
+    offsets: np.ndarray  # int (tokens, 2) start and end character of each token in its line
+    paths: Paths
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def slice(self, start: int, stop: int) -> Tagged:
+        """Lines start..stop-1."""
+        first = int(self.lengths[:start].sum())
+        tokens = slice(first, first + int(self.lengths[start:stop].sum()))
+        return Tagged(self.texts[start:stop], self.lengths[start:stop], self.offsets[tokens],
+                      self.paths.slice(slice(start, stop), tokens))
+
+
+@dataclass
+class _Line:
+    """One line's result in pieces: its text, tokens, tag ids (of `TagWriter.tags`) and
+    entities as (start, end, type id, char_start, char_end, confidence or None)."""
+
+    text: str
+    tokens: list[str]
+    tags: list[int]
+    entities: list[tuple[int, int, int, int, int, float | None]]
+
+
+class Results:
+    """Turns `Tagged` lines of a model (`labels` of `model_scheme`) into results with tags
+    written in `scheme`."""
+
+    def __init__(self, labels: Sequence[str], model_scheme: str, scheme: str):
+        self.reader = SpanReader(labels, model_scheme)
+        self.writer = TagWriter(self.reader.types, scheme)
+        self.json_tags = [_escape(tag) for tag in self.writer.tags]
+        self.json_types = [_escape(type_) for type_ in self.reader.types]
+
+    def dicts(self, tagged: Tagged) -> list[dict]:
+        """One result per line, as `Tagger.tag` returns them."""
+        results = []
+        for line, alternatives in self._lines(tagged):
+            result = self._dict(line)
+            if alternatives is not None:
+                result["nbest"] = [{**self._dict(other), "probability": probability}
+                                   for other, probability in alternatives]
+            results.append(result)
+        return results
+
+    def tags(self, paths: Paths, lengths: np.ndarray) -> list[list[str]]:
+        """The best path's tags of sentences of `lengths` tokens, one list each."""
+        target = self.writer.write(self.reader.spans(paths.tags, lengths), lengths).tolist()
+        names, bounds = self.writer.tags, np.cumsum(lengths).tolist()
+        return [[names[i] for i in target[end - length:end]]
+                for length, end in zip(lengths.tolist(), bounds)]
+
+    def json_lines(self, tagged: Tagged) -> str:
+        """The results as JSON lines, byte for byte `json.dumps(result, ensure_ascii=False)`."""
+        out = []
+        for line, alternatives in self._lines(tagged):
+            tokens = "[" + ", ".join(map(_escape, line.tokens)) + "]"
+            nbest = ""
+            if alternatives is not None:
+                nbest = ", ".join(self._json(other, tokens, f', "probability": {_float(p)}')
+                                  for other, p in alternatives)
+                nbest = f', "nbest": [{nbest}]'
+            out.append(self._json(line, tokens, nbest) + "\n")
+        return "".join(out)
+
+    def _dict(self, line: _Line) -> dict:
+        entities = []
+        for start, end, type_, char_start, char_end, confidence in line.entities:
+            entity = {"text": line.text[char_start:char_end], "type": self.reader.types[type_],
+                      "start": start, "end": end, "char_start": char_start, "char_end": char_end}
+            if confidence is not None:
+                entity["confidence"] = confidence
+            entities.append(entity)
+        return {"tokens": line.tokens, "tags": [self.writer.tags[i] for i in line.tags],
+                "entities": entities}
+
+    def _json(self, line: _Line, tokens: str, tail: str) -> str:
+        """`line` as a JSON object: `tokens` already written, `tail` added at its end."""
+        types, text = self.json_types, line.text
+        entities = ", ".join(
+            f'{{"text": {_escape(text[char_start:char_end])}, "type": {types[type_]}, '
+            f'"start": {start}, "end": {end}, "char_start": {char_start}, '
+            f'"char_end": {char_end}'
+            + ("}" if confidence is None else f', "confidence": {_float(confidence)}}}')
+            for start, end, type_, char_start, char_end, confidence in line.entities)
+        tags = ", ".join(map(self.json_tags.__getitem__, line.tags))
+        return f'{{"tokens": {tokens}, "tags": [{tags}], "entities": [{entities}]{tail}}}'
+
+    def _lines(self, tagged: Tagged) -> Iterator[tuple[_Line, list | None]]:
+        """Each line's result, and its alternatives with their probabilities (None
+        unless k-best paths were decoded)."""
+        found = tagged.paths
+        best = self._read(tagged, found.tags, found.log_probability)
+        if found.nbest_tags is None:
+            yield from ((line, None) for line in best)
+            return
+        paths = [self._read(tagged, tags) for tags in found.nbest_tags]
+        valid, scores = found.nbest_valid.tolist(), found.nbest_scores.tolist()
+        for index, (line, log_z) in enumerate(zip(best, found.log_z.tolist())):
+            yield line, [(path[index], math.exp(score - log_z))
+                         for path, ok, score in zip(paths, valid[index], scores[index]) if ok]
+
+    def _read(self, tagged: Tagged, tags: np.ndarray,
+              log_probability: np.ndarray | None = None) -> list[_Line]:
+        """The lines of `tagged` read with `tags` (int (tokens,) label ids)."""
+        lengths = tagged.lengths
+        spans = self.reader.spans(tags, lengths)
+        target = self.writer.write(spans, lengths).tolist()
+        first = np.cumsum(lengths) - lengths  # (lines,) each line's first token
+        begin = first[spans.sentence] + spans.start  # (entities,) first token of each
+        last = first[spans.sentence] + spans.end - 1
+        confidence = [None] * len(spans)
+        if log_probability is not None:
+            confidence = [math.exp(x) for x in log_probability[begin].tolist()]
+        entities = list(zip(spans.start.tolist(), spans.end.tolist(), spans.type.tolist(),
+                            tagged.offsets[begin, 0].tolist(), tagged.offsets[last, 1].tolist(),
+                            confidence))
+        counts = np.bincount(spans.sentence, minlength=len(lengths)).tolist()
+        starts, ends = tagged.offsets[:, 0].tolist(), tagged.offsets[:, 1].tolist()
+        lines, token, entity = [], 0, 0
+        for text, length, count in zip(tagged.texts, lengths.tolist(), counts):
+            stop = token + length
+            lines.append(_Line(text, [text[a:b] for a, b in zip(starts[token:stop],
+                                                                 ends[token:stop])],
+                               target[token:stop], entities[entity:entity + count]))
+            token, entity = stop, entity + count
+        return lines
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Tagged lines as text in format `kind`, one result after another."""
+
+    results: Results
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in FORMATS:
+            raise ValueError(f"unknown format {self.kind!r}; expected one of {', '.join(FORMATS)}")
+
+    def __call__(self, tagged: Tagged) -> str:
+        if self.kind == "json":  # the common case, written without building dicts
+            return self.results.json_lines(tagged)
+        return "".join(format_result(result, self.kind) for result in self.results.dicts(tagged))
+
+
+def _float(value: float) -> str:
+    """A float as json.dumps writes it."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)

@@ -1,53 +1,30 @@
-"""Tagging a stream of lines chunk by chunk, in one process or sharded across torchrun ranks.
+"""Tagging a stream of lines into a file or stdout, in one process or sharded across
+torchrun ranks.
 
 Memory stays flat whatever the input size: lines are read, tagged and written a chunk at
-a time. Under torchrun, rank r tags chunks r, r + N, r + 2N, ... into a part file of its
-own; rank 0 then joins the parts in input order into the output, atomically.
+a time (see `pipeline`). Under torchrun, each rank runs its own pipeline and tags chunks
+r, r + N, r + 2N, ... into a part file of its own; rank 0 then joins the parts in input
+order into the output, atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
 from ner_rnn import distributed
 from ner_rnn.files import atomic_write
-from ner_rnn.serve.formats import footer, format_result, header
-from ner_rnn.serve.inputs import Line
+from ner_rnn.serve.formats import footer, header
+from ner_rnn.serve.pipeline import Line, TagOptions, tag_lines
 from ner_rnn.serve.tagger import Tagger
 
 
-@dataclass(frozen=True)
-class TagOptions:
-    format: str = "json"
-    pretokenized: bool = False
-    scheme: str | None = None
-    nbest: int = 1
-    confidence: bool = False
-    chunk_lines: int = 8192  # lines read, tagged and written at a time
-
-
-def chunks(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
-    while chunk := list(islice(lines, size)):
-        yield chunk
-
-
-def tag_chunk(tagger: Tagger, chunk: list[Line], options: TagOptions) -> str:
-    documents = [document for _, document in chunk]
-    results = tagger.tag([text for text, _ in chunk], options.pretokenized, options.scheme,
-                         options.nbest, options.confidence,
-                         None if None in documents else documents)
-    return "".join(format_result(result, options.format) for result in results)
-
-
 def tag_stream(tagger: Tagger, lines: Iterator[Line], out: TextIO, options: TagOptions) -> None:
-    """Tag every line, writing results in input order as each chunk is done."""
+    """Tag every line, writing results in input order as they are done."""
     out.write(header(options.format, entity_types(tagger)))
-    out.writelines(tag_chunk(tagger, chunk, options) for chunk in chunks(lines, options.chunk_lines))
+    tag_lines(tagger, lines, options, lambda _, text: out.write(text))
     out.write(footer(options.format))
 
 
@@ -68,13 +45,17 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
         return
     part = Path(f"{output}.part{world.rank}")
     sizes = []  # bytes of each chunk this rank wrote, in order
+
+    def add(number: int, text: str) -> None:
+        if number == len(sizes):
+            sizes.append(0)
+        data = text.encode("utf-8")
+        sizes[number] += len(data)
+        out.write(data)
+
     try:
         with open(part, "wb") as out:
-            for number, chunk in enumerate(chunks(lines, options.chunk_lines)):
-                if number % world.size == world.rank:
-                    text = tag_chunk(tagger, chunk, options).encode("utf-8")
-                    sizes.append(len(text))
-                    out.write(text)
+            tag_lines(tagger, lines, options, add, lambda number: number % world.size == world.rank)
         all_sizes = distributed.gather(sizes, world)
         if world.is_main:
             atomic_write(output, lambda temp: _join_parts(

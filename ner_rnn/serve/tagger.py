@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ner_rnn import evaluation
 from ner_rnn.config import Config
 from ner_rnn.data.conll import Sentence
+from ner_rnn.data.encoding import Encoded, encode_tokens
 from ner_rnn.data.examples import Preprocessor
-from ner_rnn.data.schemes import convert, detect_scheme
+from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.model.inference import over_batches
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
 from ner_rnn.runtime import resolve_device
-from ner_rnn.serve.decode import Decoded, decode_batch
-from ner_rnn.serve.results import result
-from ner_rnn.serve.tokenize import split_whitespace, tokenize
+from ner_rnn.serve.decode import decode
+from ner_rnn.serve.lines import LineEncoder
+from ner_rnn.serve.results import Results, Tagged
 
 
 class Tagger:
@@ -54,6 +56,11 @@ class Tagger:
         """The tag scheme of the training data, in which tags are returned."""
         return self.config.data.scheme
 
+    def results(self, scheme: str | None = None) -> Results:
+        """What turns this model's decoded paths into results with tags in `scheme`."""
+        return Results(self.vocabs.labels.items, self.config.model.scheme,
+                       scheme or self.scheme)
+
     def predict(self, sentences: Sequence[Sequence[str]], scheme: str | None = None,
                 documents: Sequence[int] | None = None) -> list[list[str]]:
         """Tags for each tokenised sentence, in `scheme` (default: the training data's).
@@ -62,32 +69,11 @@ class Tagger:
         document together: `documents` gives each sentence's document id; by default an
         empty sentence ends a document.
         """
-        model_scheme, target = self.config.model.scheme, scheme or self.scheme
-        return [convert(decoded.tags, model_scheme, target)
-                for decoded in self._decode(sentences, documents=documents)]
-
-    def _decode(self, sentences: Sequence[Sequence[str]], nbest: int = 1,
-                confidence: bool = False, documents: Sequence[int] | None = None
-                ) -> list[Decoded]:
-        """Decode in length-sorted batches; results in input order, empty ones for empty
-        sentences. Tags are in the model's scheme. See `predict` for `documents`."""
         lengths = [len(tokens) for tokens in sentences]
-        if documents is None:  # an empty sentence ends a document
-            documents = list(itertools.accumulate(int(n == 0) for n in lengths))
-        if len(documents) != len(sentences):
-            raise ValueError(f"documents: expected one id per sentence ({len(sentences)}), "
-                             f"got {len(documents)}")
-        real = [i for i, n in enumerate(lengths) if n > 0]
-        examples = [self.preprocessor.example(sentences[i], document=documents[i])
-                    for i in real]
-        batches = self.preprocessor.batches(examples, self.config.train.eval_batch_size)
-        labels, model_scheme = self.vocabs.labels.items, self.config.model.scheme
-        decoded = over_batches(self.network, examples, batches, lambda batch: decode_batch(
-            self.network, batch, labels, model_scheme, nbest, confidence))
-        results = [Decoded([]) for _ in sentences]
-        for index, item in zip(real, decoded):
-            results[index] = item
-        return results
+        encoded = encode_tokens(self.vocabs, [token for tokens in sentences for token in tokens],
+                                lengths, self.preprocessor.char_length)
+        paths = decode(self.network, self.preprocessor, _documents(encoded, documents))
+        return self.results(scheme).tags(paths, encoded.lengths)
 
     def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
             nbest: int = 1, confidence: bool = False, documents: Sequence[int] | None = None
@@ -104,20 +90,12 @@ class Tagger:
         """
         if nbest < 1:
             raise ValueError(f"nbest must be at least 1, got {nbest}")
-        split = split_whitespace if pretokenized else tokenize
-        tokenised = [split(text) for text in texts]
-        decoded = self._decode([[token for token, _, _ in line] for line in tokenised],
-                               nbest, confidence, documents)
-        model_scheme, target = self.config.model.scheme, scheme or self.scheme
-        results = []
-        for text, line, item in zip(texts, tokenised, decoded):
-            tagged = result(text, line, item.tags, model_scheme, target, item.confidence)
-            if nbest > 1:
-                tagged["nbest"] = [
-                    {**result(text, line, tags, model_scheme, target), "probability": probability}
-                    for tags, probability in item.alternatives]
-            results.append(tagged)
-        return results
+        encoder = LineEncoder(self.vocabs, self.preprocessor.char_length, pretokenized)
+        lines = encoder(texts)
+        paths = decode(self.network, self.preprocessor, _documents(lines.encoded, documents),
+                       nbest, confidence)
+        tagged = Tagged(lines.texts, lines.encoded.lengths, lines.offsets, paths)
+        return self.results(scheme).dicts(tagged)
 
     def evaluate(self, sentences: Sequence[Sentence], scheme: str | None = None
                  ) -> tuple[dict, list[list[str]]]:
@@ -128,3 +106,13 @@ class Tagger:
         scheme = scheme or detect_scheme([s.tags for s in sentences])
         return evaluation.evaluate(self.network, self.preprocessor, sentences, scheme)
 
+
+def _documents(encoded: Encoded, documents: Sequence[int] | None) -> Encoded:
+    """`encoded` with its sentences' document ids: `documents`, or by default a count of
+    the empty sentences so far (an empty sentence ends a document)."""
+    if documents is None:
+        documents = list(itertools.accumulate(int(n == 0) for n in encoded.lengths.tolist()))
+    if len(documents) != len(encoded):
+        raise ValueError(f"documents: expected one id per sentence ({len(encoded)}), "
+                         f"got {len(documents)}")
+    return replace(encoded, documents=np.asarray(documents, dtype=np.int64))

@@ -1,0 +1,107 @@
+"""Entity spans and tag conversion for many sentences at once, as table lookups.
+
+`schemes.spans` and `schemes.convert` read one sentence a tag at a time; tagging reads
+thousands. conlleval decides where an entity starts or ends from each pair of
+neighbouring tags alone (once BIOES is read as IOB2), so two tables indexed by
+(previous label, label) find every boundary of a whole batch in a few array operations.
+The tables are filled by the very rules `schemes` applies, and a property test holds
+the two ways of reading equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ner_rnn.data.schemes import chunk_ends, chunk_starts, split_tag, to_iob2_prefixes
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Entities of consecutive sentences, in order: sentence by sentence, left to right."""
+
+    sentence: np.ndarray  # int64 (entities,) which sentence
+    start: np.ndarray  # int64 (entities,) first token, counted within the sentence
+    end: np.ndarray  # int64 (entities,) one past the last token
+    type: np.ndarray  # int64 (entities,) index into `SpanReader.types`
+
+    def __len__(self) -> int:
+        return len(self.sentence)
+
+
+class SpanReader:
+    """Reads tags given as label ids (`labels[id]`, tags of `scheme`) into spans, and
+    writes spans as the ids of `TagWriter` tags.
+
+    >>> reader = SpanReader(["B-PER", "I-PER", "O"], "iob2")
+    >>> reader.spans(np.array([0, 1, 2]), np.array([3])).end.tolist()
+    [2]
+    """
+
+    def __init__(self, labels: Sequence[str], scheme: str):
+        prefixed = to_iob2_prefixes(labels) if scheme == "bioes" else list(labels)
+        parsed = [split_tag(tag) for tag in prefixed] + [("O", "")]  # last: the sentinel O
+        self.types = sorted({type_ for _, type_ in parsed if type_})
+        self.sentinel = len(labels)
+        self.starts = np.array([[chunk_starts(p, t, p_type, t_type) for t, t_type in parsed]
+                                for p, p_type in parsed])  # bool (previous, label)
+        # conlleval ends an entity only where one is open; with B/I/O tags that is after
+        # any tag but O, and chunk_ends is False after O, so no state is needed
+        self.ends = np.array([[chunk_ends(p, t, p_type, t_type) for t, t_type in parsed]
+                              for p, p_type in parsed])  # bool (previous, label)
+        self.type_of = np.array([self.types.index(t) if t else -1 for _, t in parsed])
+
+    def spans(self, tags: np.ndarray, lengths: np.ndarray) -> Spans:
+        """tags: int (tokens,) label ids of sentences of `lengths` (sentences,) tokens,
+        one after another. Each sentence is read with a sentinel O after it, as
+        conlleval reads it; the sentinel before the first tag is the previous one's."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        count = len(lengths)
+        first = np.cumsum(lengths + 1) - (lengths + 1)  # where each sentence begins, sentinels included
+        extended = np.full(int(lengths.sum()) + count, self.sentinel)  # (tokens + sentences,)
+        extended[_positions(first, lengths)] = tags
+        previous = np.roll(extended, 1)  # before each first tag: a sentinel
+        starts = np.flatnonzero(self.starts[previous, extended])
+        ends = np.flatnonzero(self.ends[previous, extended])
+        sentence = np.searchsorted(first, starts, side="right") - 1
+        return Spans(sentence, starts - first[sentence], ends - first[sentence],
+                     self.type_of[extended[starts]])
+
+
+class TagWriter:
+    """Writes spans as tags of `scheme`, exactly as `schemes.tags_from_spans` does: ids
+    into `self.tags`, a table of tag strings (`O` first)."""
+
+    def __init__(self, types: Sequence[str], scheme: str):
+        self.scheme = scheme
+        self.tags = ["O"] + [f"{prefix}-{type_}" for type_ in types for prefix in "BIES"]
+
+    def write(self, spans: Spans, lengths: np.ndarray) -> np.ndarray:
+        """int64 (tokens,): the tag id of every token of sentences of `lengths`."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        tags = np.zeros(int(lengths.sum()), dtype=np.int64)  # O
+        if not len(spans):
+            return tags
+        offset = (np.cumsum(lengths) - lengths)[spans.sentence]  # (entities,)
+        begin, end, code = offset + spans.start, offset + spans.end, 1 + 4 * spans.type
+        size = end - begin
+        tags[_positions(begin, size)] = np.repeat(code + 1, size)  # I-X everywhere
+        if self.scheme == "iob2":
+            tags[begin] = code
+        elif self.scheme == "bioes":
+            tags[end - 1] = np.where(size == 1, code + 3, code + 2)  # S-X alone, else E-X last
+            tags[begin[size > 1]] = code[size > 1]
+        else:  # IOB1 marks only a start that touches the previous entity of its type
+            touching = np.zeros(len(spans), dtype=bool)
+            touching[1:] = ((end[:-1] == begin[1:]) & (code[:-1] == code[1:])
+                            & (spans.sentence[:-1] == spans.sentence[1:]))
+            tags[begin[touching]] = code[touching]
+        return tags
+
+
+def _positions(begin: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """int64: begin[i], begin[i] + 1, ..., begin[i] + size[i] - 1 for each i, in order."""
+    placed = np.cumsum(size) - size
+    return np.repeat(begin - placed, size) + np.arange(int(size.sum()))
