@@ -15,18 +15,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ner_rnn.cli import main
 from tests.test_hostile import CORPUS, TINY, tiny_config
 
 # Hypothesis' own deadline reports a slow example only once it ends, and a hang never
-# ends: each run has an alarm instead (generous, the test machine is shared). The explain
-# phase is left out: it adds little here and needs optional packages to report at all.
+# ends: each run has an alarm instead (generous, the test machine is shared).
 FUZZ = settings(max_examples=30, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow],
-                phases=[phase for phase in Phase if phase != Phase.explain])
+                suppress_health_check=[HealthCheck.too_slow])
 HANG_SECONDS = 60
 
 # byte strings that reach the parsers' corners
