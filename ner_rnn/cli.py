@@ -7,14 +7,13 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from typing import BinaryIO, NoReturn
 
 from tqdm import tqdm
 
+from ner_rnn import signals
 from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
@@ -116,36 +115,24 @@ class _LogFormat(logging.Formatter):
         return message
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised where the program is, so that it unwinds like Ctrl-C:
-    temp files are removed, training says how to resume."""
-
-
-def _terminate(signum: int, frame) -> NoReturn:
-    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
-    raise Terminated(signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LogFormat("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    stops = (signal.SIGTERM, signal.SIGHUP)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = [signal.signal(s, _terminate) for s in stops] if in_main_thread else []
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "report": run_report, "benchmark": run_benchmark}
-        return commands[args.command](args)
+        with signals.installed():
+            return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
         print(f"error: {_one_line(error)}", file=sys.stderr)
         stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
-        return 128 + stopped_by.args[0] if isinstance(stopped_by, Terminated) else 130
+        return 128 + stopped_by.args[0] if isinstance(stopped_by, signals.Terminated) else 130
     except NerError as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except Terminated as error:
+    except signals.Terminated as error:
         print("error: terminated", file=sys.stderr)
         return 128 + error.args[0]
     except KeyboardInterrupt:
@@ -160,9 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
               "or the model's sizes", file=sys.stderr)
         return 2
-    finally:
-        for stop, handler in zip(stops, previous):
-            signal.signal(stop, handler)
 
 
 def _one_line(error: NerError) -> str:

@@ -239,7 +239,7 @@ def test_sigterm_while_tagging_into_a_file_leaves_nothing(tmp_path, model):
 
 
 def test_sigterm_during_training_says_how_to_resume(tmp_path, corpus, monkeypatch, capsys):
-    from ner_rnn.cli import Terminated
+    from ner_rnn.signals import Terminated
     from ner_rnn.train import loop
 
     def terminated(*args, **kwargs):
