@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 from tqdm import tqdm
 
+from ner_rnn import signals
 from ner_rnn.config import SCHEMES, load_config
 from ner_rnn.data.conll import format_conll, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
@@ -18,10 +21,18 @@ from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
+from ner_rnn.serve.inputs import Line, argument_lines, read_lines
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one `error: ...` line like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise NerError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ner-rnn", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ner-rnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
@@ -112,23 +123,51 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LogFormat("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "report": run_report, "benchmark": run_benchmark}
-        return commands[args.command](args)
-    except Interrupted as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 130
+        with signals.installed():
+            return commands[args.command](args)
+    except Interrupted as error:  # training stopped: the message says how to resume
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
+        return 128 + stopped_by.args[0] if isinstance(stopped_by, signals.Terminated) else 130
     except NerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except signals.Terminated as error:
+        print("error: terminated", file=sys.stderr)
+        return 128 + error.args[0]
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `ner-rnn tag ... | head`
         sys.stderr.close()
         return 0
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
+              "or the model's sizes", file=sys.stderr)
+        return 2
+
+
+def _one_line(error: NerError) -> str:
+    """The message on one line, whatever a library's wording put in it."""
+    return " ".join(line.strip() for line in str(error).splitlines())
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """MemoryError, or torch's RuntimeError for a failed allocation (CPU or GPU)."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or (
+        "can't allocate memory" in str(error))
+
+
+def _at_least_one(flag: str, values: int | list[int]) -> None:
+    for value in values if isinstance(values, list) else [values]:
+        if value < 1:
+            raise NerError(f"{flag}: expected a number >= 1, got {value}")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -144,20 +183,22 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         raise NerError("train needs --config FILE (or --resume DIR)")
     if summary:  # under torchrun, rank 0 reports
-        print(json.dumps(summary))
+        _print(json.dumps(summary))
     return 0
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
     from ner_rnn.benchmark import format_table, run
 
+    _at_least_one("--scale", args.scale)
+    _at_least_one("--stream-lines", args.stream_lines)
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
     if any(n < 0 for n in args.workers or []):
         raise NerError(f"--workers: expected numbers >= 0, got {args.workers}")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
                  args.stream_lines, args.workers or [None], args.profile)
-    print(json.dumps(result) if args.json else format_table(result))
+    _print(json.dumps(result) if args.json else format_table(result))
     return 0
 
 
@@ -172,6 +213,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         from ner_rnn.evaluation import warn_unseen_types
         from ner_rnn.serve.tagger import Tagger
 
+        if args.output:
+            _refuse_output_over(args.output, args.data)
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_conll(args.data, tagger.config.data.tag_column)
         warn_unseen_types(args.data, sentences, tagger.vocabs)
@@ -180,7 +223,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             rows = [[[token, gold, guess] for token, gold, guess in zip(s.tokens, s.tags, tags)]
                     for s, tags in zip(sentences, predicted)]
             atomic_write_text(args.output, format_conll(rows))
-    print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    _print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
     return 0
 
 
@@ -190,15 +233,17 @@ def run_report(args: argparse.Namespace) -> int:
 
     if args.examples < 0:
         raise NerError(f"--examples: expected a number >= 0, got {args.examples}")
+    output = args.output or ("report.html" if args.format == "html" else None)
+    if output:
+        _refuse_output_over(output, args.data)
     report = build_report(args.model, args.data, args.examples)
     if args.format == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         if not args.output:
-            sys.stdout.write(text)
+            _print(text.rstrip("\n"))
             return 0
     else:
         text = render(report)
-    output = args.output or "report.html"
     atomic_write_text(output, text)
     logging.getLogger(__name__).info("report written to %s", output)
     return 0
@@ -207,62 +252,113 @@ def run_report(args: argparse.Namespace) -> int:
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
     from ner_rnn.runtime import leave_cores_to, resolve_device, tagging_workers
-    from ner_rnn.serve.streaming import TagOptions, tag_file, tag_stream
+    from ner_rnn.serve.streaming import TagOptions, tag_file
     from ner_rnn.serve.tagger import Tagger
 
-    for flag, value in (("--nbest", args.nbest), ("--chunk-size", args.chunk_size)):
-        if value < 1:
-            raise NerError(f"{flag}: expected a number >= 1, got {value}")
+    _at_least_one("--nbest", args.nbest)
+    _at_least_one("--chunk-size", args.chunk_size)
     if args.nbest > MAX_NBEST:
         raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
     if args.workers is not None and args.workers < 0:
         raise NerError(f"--workers: expected a number >= 0, got {args.workers}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
+    if args.input and args.output:
+        _refuse_output_over(args.output, args.input)
+    if not args.output and sys.stdout is None:
+        raise NerError("standard output is closed; give --output FILE")
     world, device = distributed.join(resolve_device(args.device))
     if world.active and not (args.input and args.output):
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
-    workers = tagging_workers(device) if args.workers is None else args.workers
-    leave_cores_to(workers)
-    tagger = Tagger.load(args.model, str(device), args.implementation)
-    options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
-                         args.scheme, args.nbest, args.confidence, args.chunk_size, workers)
-    lines = _input_lines(args, progress=world.is_main)
-    if args.output:
-        tag_file(tagger, lines, args.output, options, world)
-    else:
-        tag_stream(tagger, lines, sys.stdout, options)
+    stream = _open_input(args)  # before the model loads: a missing file is reported at once
+    try:
+        workers = tagging_workers(device) if args.workers is None else args.workers
+        leave_cores_to(workers)
+        tagger = Tagger.load(args.model, str(device), args.implementation)
+        options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
+                             args.scheme, args.nbest, args.confidence, args.chunk_size,
+                             workers)
+        lines = _input_lines(args, stream, progress=world.is_main)
+        if args.output:
+            tag_file(tagger, lines, args.output, options, world)
+        else:
+            _tag_to_stdout(tagger, lines, options)
+    finally:
+        if stream is not None and stream is not _stdin():
+            stream.close()
     distributed.leave(world)
     return 0
 
 
-def _input_lines(args: argparse.Namespace, progress: bool = True
-                 ) -> Iterator[tuple[str, int | None]]:
+def _tag_to_stdout(tagger, lines: Iterator[Line], options) -> None:
+    from ner_rnn.serve.streaming import tag_stream
+
+    with _writing_stdout():
+        tag_stream(tagger, lines, sys.stdout, options)
+
+
+def _print(text: str) -> None:
+    """print() to stdout; a closed stdout drops the text, as print() does."""
+    if sys.stdout is not None:
+        with _writing_stdout():
+            print(text)
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Failures to write stdout (a full disk, an encoding that cannot hold the text) as
+    one-line errors; everything is flushed inside, so none is left for the exit."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader has gone: main ends quietly
+    except OSError as error:
+        raise NerError(f"standard output: cannot write ({error.strerror})") from None
+    except UnicodeEncodeError:
+        raise NerError(f"standard output cannot write the results in its encoding "
+                       f"({sys.stdout.encoding}); set PYTHONIOENCODING=utf-8 or give "
+                       "--output FILE (always UTF-8)") from None
+
+
+def _stdin() -> BinaryIO | None:
+    return getattr(sys.stdin, "buffer", None)
+
+
+def _open_input(args: argparse.Namespace) -> BinaryIO | None:
+    """The binary stream to read: --input FILE, stdin for `-`, None for arguments."""
+    if args.sentences and args.sentences != ["-"]:
+        return None
+    if not args.input:
+        if _stdin() is None:
+            raise DataFormatError("<stdin>: standard input is closed")
+        return _stdin()
+    if os.path.isdir(args.input):
+        raise DataFormatError(f"{args.input}: is a directory, expected a file")
+    try:
+        return open(args.input, "rb")
+    except FileNotFoundError:
+        raise DataFormatError(f"{args.input}: no such file") from None
+    except OSError as error:
+        raise DataFormatError(f"{args.input}: cannot read ({error.strerror})") from None
+
+
+def _input_lines(args: argparse.Namespace, stream: BinaryIO | None, progress: bool = True
+                 ) -> Iterator[Line]:
     """Lines to tag, each with its document id (None: blank lines end documents)."""
-    if args.input and args.input_format == "conll":
-        sentences = read_conll(args.input, tagged=False)
-        return iter([(" ".join(s.tokens), s.document) for s in sentences])
-    if args.input:
-        lines = _read_lines(args.input, progress)
-    elif args.sentences == ["-"]:
-        lines = (line.rstrip("\r\n") for line in sys.stdin)
-    else:
-        lines = iter(args.sentences)
-    return ((line, None) for line in lines)
+    conll = args.input_format == "conll"
+    if stream is None:
+        return argument_lines(args.sentences, conll)
+    lines = read_lines(stream, args.input or "<stdin>", conll)
+    return iter(tqdm(lines, desc="tagging", unit=" sentences" if conll else " lines",
+                     leave=False, disable=None if progress else True))
 
 
-def _read_lines(path: str, progress: bool = True) -> Iterator[str]:
-    """Stream a UTF-8 file's lines (BOM tolerated) with a progress bar."""
-    if Path(path).is_dir() or not Path(path).exists():
-        reason = "is a directory, expected a file" if Path(path).is_dir() else "no such file"
-        raise DataFormatError(f"{path}: {reason}")
-    with open(path, "rb") as raw, tqdm(desc="tagging", unit=" lines", leave=False,
-                                      disable=None if progress else True) as bar:
-        for number, line in enumerate(raw, start=1):
-            try:
-                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise DataFormatError(f"{path}:{number}: invalid UTF-8; convert the file to UTF-8"
-                                      ) from None
-            bar.update()
-            yield text.rstrip("\r\n")
+def _refuse_output_over(output: str, source: str) -> None:
+    """Writing the output over the input would destroy the input."""
+    try:
+        same = os.path.samefile(output, source)
+    except OSError:  # either does not exist (yet): they cannot be one file
+        return
+    if same:
+        raise NerError(f"--output {output}: is the input file; choose another output")

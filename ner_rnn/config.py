@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,15 +17,20 @@ from typing import Any
 
 import yaml
 
-from ner_rnn.errors import ConfigError
+from ner_rnn.errors import ConfigError, excerpt, shorten
 
 SCHEMES = ("iob1", "iob2", "bioes")
+# A config is a few dozen YAML nodes; a document whose aliases expand past this many is
+# an alias bomb ("billion laughs"), refused before anything is built from it.
+MAX_YAML_NODES = 100_000
 
 
 def _key(default: Any, choices: tuple | None = None, minimum: float | None = None,
-         above: float | None = None, below: float | None = None) -> Any:
+         above: float | None = None, below: float | None = None,
+         maximum: float | None = None) -> Any:
     """A config field with its validation rules kept next to its default."""
-    rules = {"choices": choices, "minimum": minimum, "above": above, "below": below}
+    rules = {"choices": choices, "minimum": minimum, "above": above, "below": below,
+             "maximum": maximum}
     return field(default=default, metadata=rules)
 
 
@@ -71,7 +77,7 @@ class EmbeddingsConfig:
 class EncoderConfig:
     type: str = _key("lstm", choices=("rnn", "gru", "lstm"))  # recurrent cell
     hidden_size: int = _key(100, minimum=1)  # units per direction
-    num_layers: int = _key(1, minimum=1)  # stacked recurrent layers
+    num_layers: int = _key(1, minimum=1, maximum=100)  # stacked recurrent layers
     bidirectional: bool = True  # also read each sentence right to left
     dropout: float = _key(0.0, minimum=0.0, below=1.0)  # between stacked layers
     activation: str = _key("tanh", choices=("tanh", "relu"))  # for type rnn only
@@ -113,9 +119,11 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    seed: int = 42  # seeds Python, NumPy and torch: same config and seed, same CPU run
+    seed: int = _key(42, minimum=0, below=2**32)  # seeds Python, NumPy and torch: same
+    # config and seed, same CPU run (NumPy takes seeds in [0, 2**32))
     device: str = _key("cpu", choices=("cpu", "cuda", "auto"))  # auto picks cuda if present
-    threads: int | None = _key(None, minimum=1)  # torch CPU threads; null: torch's default
+    threads: int | None = _key(None, minimum=1, maximum=1024)  # torch CPU threads; null:
+    # torch's default
     output_dir: str = "model"  # where `train` writes the model directory (--output-dir wins)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -134,44 +142,107 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
     for override in overrides:
         key, sep, text = override.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {override!r}: expected KEY=VALUE, e.g. train.epochs=3")
-        _assign(tree, key.strip(), yaml.safe_load(text) if text.strip() else None)
+            raise ConfigError(f"--set {excerpt(override)}: expected KEY=VALUE, "
+                              "e.g. train.epochs=3")
+        value = parse_yaml(text, f"--set {shorten(key.strip())}") if text.strip() else None
+        _assign(tree, key.strip().split("."), value)
     return from_dict(tree)
 
 
 def read_yaml(path: str | Path, what: str) -> Any:
     """Read a YAML file safely; missing files and syntax errors become one-line errors."""
     path = Path(path)
-    if not path.is_file():
-        reason = "is a directory" if path.is_dir() else "no such file"
-        raise ConfigError(f"{path}: {reason} ({what} file expected)")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory ({what} file expected)")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}") from None
+        text = path.read_text(encoding="utf-8")  # a pipe or /dev/stdin works too
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file ({what} file expected)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid UTF-8") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    return parse_yaml(text, str(path))
 
 
-def _assign(tree: dict, dotted: str, value: Any) -> None:
-    """Set tree[a][b][c] = value for 'a.b.c', checking that the key exists in Config."""
-    parts = dotted.split(".")
+def parse_yaml(text: str, where: str) -> Any:
+    """`yaml.safe_load(text)`, refusing documents that expand past MAX_YAML_NODES nodes
+    or nest too deeply; every problem is one ConfigError starting with `where`."""
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader: no Python objects
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark and not where.startswith("--set") else ""
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0] or "invalid YAML"
+        raise ConfigError(f"{where}{line}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: YAML nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of 5,000 digits, a date 2001-13-45
+        raise ConfigError(f"{where}: unreadable value ({shorten(str(error))})") from None
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.safe_load's loader, refusing an absurdly large document before building it."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        size = _expanded_size(node)
+        if size is None:
+            raise yaml.YAMLError("an alias refers to a node that contains it")
+        if size > MAX_YAML_NODES:
+            raise yaml.YAMLError(f"aliases expand the document past {MAX_YAML_NODES:,} "
+                                 "nodes; refused (a YAML alias bomb?)")
+        return super().construct_document(node)
+
+
+def _expanded_size(root: yaml.Node) -> int | None:
+    """Nodes in the document once every alias is expanded, counted without expanding
+    (each node once, memoised); None when an alias refers to its own ancestor."""
+    def children(node: yaml.Node) -> list:
+        if isinstance(node, yaml.MappingNode):
+            return [item for pair in node.value for item in pair]
+        return node.value if isinstance(node, yaml.SequenceNode) else []
+
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()  # the ancestors of the node being visited
+    stack = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            entered.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children(node)),
+                                  MAX_YAML_NODES + 1)
+        elif id(node) in entered:
+            return None
+        elif id(node) not in sizes:
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children(node))
+    return sizes[id(root)]
+
+
+def _assign(tree: dict, parts: list, value: Any) -> None:
+    """Set tree[a][b][c] = value for parts [a, b, c], checking that the key exists in
+    Config. A mapping given to a key with sub-keys merges key by key into the tree."""
     cls: type = Config
     node = tree
     for depth, part in enumerate(parts):
+        dotted = ".".join(map(str, parts[: depth + 1]))
         fields = {f.name: f for f in dataclasses.fields(cls)}
         if part not in fields:
-            prefix = ".".join(parts[: depth + 1])
-            raise ConfigError(f"--set {prefix}: unknown key{_suggest(part, fields)}")
+            raise ConfigError(f"--set {shorten(dotted)}: unknown key"
+                              f"{_suggest(str(part), fields)}")
+        hint = typing.get_type_hints(cls)[part]
         if depth == len(parts) - 1:
-            node[part] = value
+            if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+                for key, item in value.items():
+                    _assign(tree, [*parts, key], item)
+            else:
+                node[part] = value
             return
-        cls = typing.get_type_hints(cls)[part]
-        if not dataclasses.is_dataclass(cls):
-            raise ConfigError(f"--set {dotted}: {'.'.join(parts[:depth + 1])} has no sub-keys")
+        if not dataclasses.is_dataclass(hint):
+            raise ConfigError(f"--set {shorten('.'.join(map(str, parts)))}: "
+                              f"{dotted} has no sub-keys")
+        cls = hint
         if not isinstance(node.get(part), dict):
             node[part] = {}
         node = node[part]
@@ -183,7 +254,8 @@ def from_dict(tree: dict, cls: type = Config, prefix: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     for key in tree:
         if key not in fields:
-            raise ConfigError(f"{prefix}{key}: unknown key{_suggest(str(key), fields)}")
+            raise ConfigError(f"{prefix}{shorten(str(key))}: unknown key"
+                              f"{_suggest(str(key), fields)}")
     values = {}
     for name, spec in fields.items():
         dotted = f"{prefix}{name}"
@@ -192,7 +264,8 @@ def from_dict(tree: dict, cls: type = Config, prefix: str = "") -> Any:
         value, hint = tree[name], hints[name]
         if dataclasses.is_dataclass(hint):
             if not isinstance(value, dict):
-                raise ConfigError(f"{dotted}: expected a mapping of sub-keys, got {value!r}")
+                raise ConfigError(f"{dotted}: expected a mapping of sub-keys, "
+                                  f"got {excerpt(value)}")
             values[name] = from_dict(value, hint, dotted + ".")
         else:
             values[name] = _check_value(dotted, value, hint, spec.metadata)
@@ -215,16 +288,25 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if base is int and isinstance(value, bool) or not isinstance(value, base):
-        raise ConfigError(f"{dotted}: expected {_describe(allowed)}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected {_describe(allowed)}, got {excerpt(value)}")
+    if base is float and not math.isfinite(value):  # NaN passes every comparison
+        raise ConfigError(f"{dotted}: expected a finite number, got {value}")
     choices = rules.get("choices")
     if choices and value not in choices:
-        raise ConfigError(f"{dotted}: expected one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected one of {', '.join(choices)}, "
+                          f"got {excerpt(value)}")
     if rules.get("minimum") is not None and value < rules["minimum"]:
-        raise ConfigError(f"{dotted}: expected a value >= {rules['minimum']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value >= {rules['minimum']}, "
+                          f"got {excerpt(value)}")
     if rules.get("above") is not None and value <= rules["above"]:
-        raise ConfigError(f"{dotted}: expected a value > {rules['above']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value > {rules['above']}, "
+                          f"got {excerpt(value)}")
     if rules.get("below") is not None and value >= rules["below"]:
-        raise ConfigError(f"{dotted}: expected a value < {rules['below']}, got {value!r}")
+        raise ConfigError(f"{dotted}: expected a value < {rules['below']}, "
+                          f"got {excerpt(value)}")
+    if rules.get("maximum") is not None and value > rules["maximum"]:
+        raise ConfigError(f"{dotted}: expected a value <= {rules['maximum']}, "
+                          f"got {excerpt(value)}")
     return value
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ner_rnn.errors import NerError, excerpt
+
 
 @dataclass(frozen=True)
 class World:
@@ -33,15 +35,24 @@ ALONE = World()  # one process, no torchrun
 
 def join(device: torch.device) -> tuple[World, torch.device]:
     """Join torchrun's process group if launched by it; on GPU, take this rank's card."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
+    size = environment_int("WORLD_SIZE", 1, minimum=1)
     if size == 1:
         return World(), device
     if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        device = torch.device("cuda", environment_int("LOCAL_RANK", 0))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return World(dist.get_rank(), dist.get_world_size()), device
+
+
+def environment_int(name: str, default: int, minimum: int = 0) -> int:
+    """A number torchrun sets (WORLD_SIZE, LOCAL_RANK, ...); anything else there is a
+    one-line error."""
+    text = os.environ.get(name, str(default))
+    if not text.strip().isdecimal() or not text.isascii() or int(text) < minimum:
+        raise NerError(f"{name}: expected an integer >= {minimum}, got {excerpt(text)}")
+    return int(text)
 
 
 def leave(world: World) -> None:

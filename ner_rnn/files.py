@@ -1,8 +1,20 @@
-"""Atomic file writes: a temp file in the same directory, then a rename."""
+"""Writing output files: regular files atomically, anything else written through.
+
+A regular file (or a new path) is written to a temp file in the same directory, synced,
+and renamed over the target: readers see the old file or the new one, never a
+half-written one. A symlink is followed, and the file it points to is replaced in its
+own directory, so the link stays a link. Character devices and pipes (`/dev/null`, a
+FIFO) are written directly: renaming over them would replace the device with a regular
+file. So is whatever an open descriptor names (`/dev/stdout`, `/dev/fd/N`): the shell
+that redirected it goes on writing to that file. A replaced file keeps its permissions;
+a new one gets them from the umask, like any file a shell creates.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -11,27 +23,94 @@ from ner_rnn.errors import NerError
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call `write(temp_path)`, then rename the temp file over `path`.
+    """Call `write(target)` for a path to fill, then put it in place at `path`.
 
-    Readers see the old file or the new one, never a half-written one; a failed write
-    leaves the old file untouched and no temp file behind.
+    A failed write leaves the old file untouched and no temp file behind.
     """
     path = Path(path)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None  # a new file (or a link to one yet to be made)
+    except OSError as error:
+        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise NerError(f"{path}: is a directory, expected a file")
+    if mode is not None and not stat.S_ISREG(mode):
+        if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            raise NerError(f"{path}: not a regular file, a character device or a pipe; "
+                           "refusing to write to it")
+        _write_through(path, write)
+    elif mode is not None and _names_open_descriptor(path):
+        _write_through(path, write)
+    else:
+        _replace(Path(os.path.realpath(path)), path, write, mode)
+
+
+_DESCRIPTOR = re.compile(r"/proc/[^/]+/fd/[^/]+")
+
+
+def _names_open_descriptor(path: Path) -> bool:
+    """Whether `path` leads through `/proc/PID/fd/N` (as `/dev/stdout` and `/dev/fd/N`
+    do), following symlinks one at a time."""
+    for _ in range(40):  # as many links as the kernel follows
+        path = Path(os.path.realpath(path.parent)) / path.name
+        if _DESCRIPTOR.fullmatch(str(path)):
+            return True
+        if not path.is_symlink():
+            return False
+        path = path.parent / os.readlink(path)
+    return False
+
+
+def _write_through(path: Path, write: Callable[[Path], None]) -> None:
+    try:
+        write(path)
+    except OSError as error:
+        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+
+
+def _replace(target: Path, shown: Path, write: Callable[[Path], None],
+             mode: int | None) -> None:
+    """Write a temp file beside `target` and rename it over `target`; errors name `shown`
+    (the path the user gave)."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as error:
-        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+        raise NerError(f"{shown}: cannot write ({error.strerror})") from None
     try:
         write(Path(temp))
-        os.replace(temp, path)
+        # mkstemp makes 0600 files: keep the replaced file's mode, or follow the umask
+        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        _sync(temp)  # a crash right after the rename must not leave an empty file
+        os.replace(temp, target)
     except OSError as error:
-        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+        raise NerError(f"{shown}: cannot write ({error.strerror})") from None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+    try:
+        _sync(target.parent)  # makes the rename itself durable
+    except OSError:
+        pass  # some file systems cannot sync a directory; the file is in place anyway
+
+
+def _sync(path: str | Path) -> None:
+    """Flush a file's or a directory's data to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` as UTF-8 to `path` atomically."""
-    atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    """Write `text` as UTF-8 to `path` atomically (see `atomic_write`)."""
+    atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))

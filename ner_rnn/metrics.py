@@ -3,6 +3,10 @@
 An entity counts as correct when its start, end and type all match a gold entity. Spans
 follow conlleval's chunk rules (see `data.schemes`); a sentence boundary ends every
 entity. Token accuracy counts tokens whose whole predicted tag equals the gold tag.
+
+conlleval.pl does not know BIOES: BIOES tags are scored as the entities they describe
+(`S-`/`E-` read as `B-`/`I-`, exact for well-formed BIOES), whether they come from a
+model or from a predictions file.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 from ner_rnn.data.conll import read_text
 from ner_rnn.data.schemes import is_valid_tag, spans, to_iob2_prefixes
-from ner_rnn.errors import DataFormatError
+from ner_rnn.errors import DataFormatError, excerpt
 
 
 @dataclass
@@ -28,13 +32,14 @@ class Counts:
     correct: Counter = field(default_factory=Counter)  # exactly matched entities per type
 
     def add(self, gold_tags: Sequence[str], predicted_tags: Sequence[str], scheme: str) -> None:
-        """Count one sentence. BIOES is scored after its S-/E- prefixes are mapped to B-/I-."""
+        """Count one sentence. BIOES entities are read after its S-/E- prefixes are mapped
+        to B-/I-; token accuracy compares the tags as written."""
         if len(gold_tags) != len(predicted_tags):
             raise ValueError("gold and predicted tags differ in length")
-        if scheme == "bioes":
-            gold_tags, predicted_tags = to_iob2_prefixes(gold_tags), to_iob2_prefixes(predicted_tags)
         self.tokens += len(gold_tags)
         self.correct_tokens += sum(g == p for g, p in zip(gold_tags, predicted_tags))
+        if scheme == "bioes":
+            gold_tags, predicted_tags = to_iob2_prefixes(gold_tags), to_iob2_prefixes(predicted_tags)
         gold_spans, predicted_spans = set(spans(gold_tags, "iob2")), set(spans(predicted_tags, "iob2"))
         self.gold.update(type_ for _, _, type_ in gold_spans)
         self.predicted.update(type_ for _, _, type_ in predicted_spans)
@@ -72,9 +77,10 @@ def score_predictions_file(path: str | Path) -> dict:
     """Score a file whose last two columns are gold and predicted tags, as conlleval does.
 
     Like conlleval, every non-blank line is a token (`-DOCSTART-` lines too) and a blank
-    line, or a line whose first column is `-X-`, ends a sentence.
+    line, or a line whose first column is `-X-`, ends a sentence. A file with `E-` or
+    `S-` tags is scored as BIOES, as `evaluate --model` scores a BIOES corpus.
     """
-    counts = Counts()
+    sentences: list[tuple[list[str], list[str]]] = []  # (gold, predicted) per sentence
     gold: list[str] = []
     predicted: list[str] = []
     width = None
@@ -82,25 +88,30 @@ def score_predictions_file(path: str | Path) -> dict:
         fields = line.split()
         if not fields or fields[0] == "-X-":
             if gold:
-                counts.add(gold, predicted, "iob2")
+                sentences.append((gold, predicted))
                 gold, predicted = [], []
             continue
         width = width or len(fields)
         if len(fields) != width or width < 3:
             raise DataFormatError(
                 f"{path}:{number}: expected {max(width, 3)} columns (token ... gold predicted), "
-                f"got {len(fields)}: {line.strip()!r}"
+                f"got {len(fields)}: {excerpt(line.strip())}"
             )
         for tag in fields[-2:]:
             if not is_valid_tag(tag):
-                raise DataFormatError(f'{path}:{number}: expected a tag "O", "B-X" or "I-X", '
-                                      f"got {tag!r}: {line.strip()!r}")
+                raise DataFormatError(f'{path}:{number}: expected a tag "O", "B-X", "I-X", '
+                                      f'"E-X" or "S-X", got {excerpt(tag)}: '
+                                      f"{excerpt(line.strip())}")
         gold.append(fields[-2])
         predicted.append(fields[-1])
     if gold:
-        counts.add(gold, predicted, "iob2")
-    if counts.tokens == 0:
+        sentences.append((gold, predicted))
+    if not sentences:
         raise DataFormatError(f"{path}: no tokens found")
+    bioes = any(tag[0] in "ES" for pair in sentences for tags in pair for tag in tags)
+    counts = Counts()
+    for gold, predicted in sentences:
+        counts.add(gold, predicted, "bioes" if bioes else "iob2")
     return counts.report()
 
 

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
+import errno
 import json
-import pickle
 import re
 import warnings
 from dataclasses import replace
@@ -21,9 +21,10 @@ import torch
 import yaml
 
 from ner_rnn import __version__
-from ner_rnn.config import Config, from_dict, to_dict
+from ner_rnn.config import SCHEMES, Config, from_dict, parse_yaml, to_dict
+from ner_rnn.data.schemes import is_valid_tag
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.errors import ConfigError, ModelError
+from ner_rnn.errors import ConfigError, ModelError, excerpt, shorten
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model.convert import convert_encoder
 from ner_rnn.model.network import TaggerNetwork, build_network
@@ -48,22 +49,42 @@ def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> N
 
 def save_weights(directory: Path, network: TaggerNetwork) -> None:
     state = {name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}
-    atomic_write(directory / WEIGHTS, lambda temp: torch.save(state, temp))
+    atomic_write(directory / WEIGHTS, lambda temp: _save_tensors(state, temp))
 
 
 def save_checkpoint(directory: Path, checkpoint: dict) -> None:
-    atomic_write(directory / CHECKPOINT, lambda temp: torch.save(checkpoint, temp))
+    atomic_write(directory / CHECKPOINT, lambda temp: _save_tensors(checkpoint, temp))
 
 
-def load_checkpoint(directory: Path) -> dict:
-    """The `last.pt` checkpoint: tensors and plain values only, never objects."""
+def _save_tensors(value: dict, path: Path) -> None:
+    """torch.save, whose write failures (a full disk) are RuntimeErrors: made OSErrors, so
+    they are reported like any other failed write."""
+    try:
+        torch.save(value, path)
+    except RuntimeError:  # its message names C++ internals, not the cause
+        raise OSError(errno.EIO, "write failed; is the disk full?") from None
+
+
+def load_checkpoint(directory: Path, network: TaggerNetwork) -> dict:
+    """The `last.pt` checkpoint of `network`'s run: tensors and plain values only, never
+    objects; its network weights checked against `network`, its other entries' types."""
     path = directory / CHECKPOINT
     if not path.is_file():
         raise ModelError(f"{directory}: no {CHECKPOINT} checkpoint to resume from")
     checkpoint = _safe_load(path)
-    expected = {"network", "optimizer", "numpy_rng", "torch_rng", "python_rng", "progress"}
-    if not isinstance(checkpoint, dict) or not expected <= set(checkpoint):
+    expected = {"network": dict, "optimizer": dict, "numpy_rng": dict,
+                "torch_rng": torch.Tensor, "python_rng": (list, tuple), "progress": dict}
+    if not isinstance(checkpoint, dict) or not set(expected) <= set(checkpoint):
         raise ModelError(f"{path}: incomplete checkpoint, expected {', '.join(sorted(expected))}")
+    for key, kind in expected.items():
+        if not isinstance(checkpoint[key], kind):
+            raise ModelError(f"{path}: malformed checkpoint, {key} is a "
+                             f"{type(checkpoint[key]).__name__}")
+    _check_weights(path, checkpoint["network"], network)
+    progress = checkpoint["progress"]
+    if not all(isinstance(v, list) if k == "records" else type(v) in (int, float)
+               for k, v in progress.items()):
+        raise ModelError(f"{path}: malformed checkpoint, progress {excerpt(progress)}")
     return checkpoint
 
 
@@ -94,37 +115,71 @@ def load_model(directory: str | Path, implementation: str | None = None
     meta = _read_json(directory / META)
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         found = meta.get("format_version") if isinstance(meta, dict) else None
-        raise ModelError(f"{directory / META}: model format version {found!r}, this ner_rnn "
-                         f"({__version__}) reads version {FORMAT_VERSION}")
-    try:
-        tree = yaml.safe_load((directory / CONFIG).read_text(encoding="utf-8"))
-        config = from_dict(tree if isinstance(tree, dict) else {})
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ModelError(f"{directory / CONFIG}: unreadable config ({error})") from None
+        raise ModelError(f"{directory / META}: model format version {excerpt(found)}, this "
+                         f"ner_rnn ({__version__}) reads version {FORMAT_VERSION}")
+    config = _read_config(directory / CONFIG)
+    vocabs = _read_vocabularies(directory / VOCAB)
+    state = _read_weights(directory / WEIGHTS)
+    try:  # sizes first, on the meta device: an edited config never allocates its network
+        with torch.device("meta"):
+            skeleton = build_network(config, vocabs)
     except ConfigError as error:
         raise ModelError(f"{directory / CONFIG}: {error}") from None
-    try:
-        vocabs = Vocabularies.from_json(_read_json(directory / VOCAB))
-    except (KeyError, TypeError) as error:
-        raise ModelError(f"{directory / VOCAB}: malformed vocabularies ({error})") from None
-    state = _read_weights(directory / WEIGHTS)
+    _check_weights(directory / WEIGHTS, state, skeleton)
     encoder = config.model.encoder
     if implementation is not None and implementation != encoder.implementation:
         state = convert_encoder(state, encoder.type, implementation)
         encoder = replace(encoder, implementation=implementation)
         config = replace(config, model=replace(config.model, encoder=encoder))
     network = build_network(config, vocabs)
-    _check_weights(directory / WEIGHTS, state, network)
     network.load_state_dict(state)
     network.eval()
     return config, vocabs, network
+
+
+def _read_config(path: Path) -> Config:
+    """The saved config; data.scheme must be resolved (the training data's scheme)."""
+    try:
+        tree = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{path}: expected a mapping of config keys")
+        config = from_dict(tree)
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not valid UTF-8") from None
+    except ConfigError as error:
+        where = "" if str(error).startswith(str(path)) else f"{path}: "
+        raise ModelError(f"{where}{error}") from None
+    if config.data.scheme not in SCHEMES:
+        raise ModelError(f"{path}: data.scheme: expected the training data's scheme "
+                         f"({', '.join(SCHEMES)}), got {config.data.scheme!r}")
+    return config
+
+
+def _read_vocabularies(path: Path) -> Vocabularies:
+    data = _read_json(path)
+    lists = ("words", "chars", "labels")
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), list) and all(isinstance(item, str) for item in data[key])
+            for key in lists):
+        raise ModelError(f"{path}: malformed vocabularies, expected lists of strings "
+                         f"{', '.join(lists)}")
+    bad = [label for label in data["labels"] if not is_valid_tag(label)]
+    if bad or not data["labels"]:
+        raise ModelError(f"{path}: malformed vocabularies, labels must be tags like B-PER, "
+                         f"got {excerpt(bad or data['labels'])}")
+    try:
+        return Vocabularies.from_json(data)
+    except (KeyError, TypeError) as error:
+        raise ModelError(f"{path}: malformed vocabularies ({excerpt(error)})") from None
 
 
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{path}: not valid JSON ({error})") from None
+        raise ModelError(f"{path}: not valid JSON ({shorten(str(error))})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: not valid JSON (nested too deeply)") from None
 
 
 def _safe_load(path: Path):
@@ -133,8 +188,9 @@ def _safe_load(path: Path):
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
+            # mmap: tensors are read when used, so shapes are checked before any big read
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:  # noqa: BLE001 (a damaged file fails anywhere in the unpickler)
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
         reason = f"it would build {found.group(1)}" if found else type(error).__name__
         raise ModelError(f"{path}: refused to load, not a plain file of tensors "
@@ -151,14 +207,21 @@ def _read_weights(path: Path) -> dict:
 
 
 def _check_weights(path: Path, state: dict, network: TaggerNetwork) -> None:
-    """Every expected tensor present with the expected shape, and nothing else."""
+    """Every expected tensor present, dense and finite, with the expected shape, and
+    nothing else; `network` may live on the meta device (shapes without memory)."""
     expected = network.state_dict()
     if set(state) != set(expected):
-        absent, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        raise ModelError(f"{path}: weights do not match {CONFIG} (missing: {absent[:3]}, "
-                         f"unexpected: {extra[:3]})")
+        absent = sorted(set(expected) - set(state))
+        extra = sorted(map(str, set(state) - set(expected)))
+        raise ModelError(f"{path}: weights do not match {CONFIG} (missing: "
+                         f"{excerpt(absent[:3])}, unexpected: {excerpt(extra[:3])})")
     for name, tensor in state.items():
         if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
             shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor)
             raise ModelError(f"{path}: weights do not match {CONFIG}: {name} has shape "
                              f"{shape}, expected {tuple(expected[name].shape)}")
+    for name, tensor in state.items():
+        if tensor.layout != torch.strided or not tensor.is_floating_point():
+            raise ModelError(f"{path}: {name} is not a dense floating-point tensor")
+        if not torch.isfinite(tensor).all():
+            raise ModelError(f"{path}: {name} holds NaN or infinite values")

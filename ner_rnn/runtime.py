@@ -8,6 +8,7 @@ import random
 import numpy as np
 import torch
 
+from ner_rnn.distributed import environment_int
 from ner_rnn.errors import ConfigError
 
 
@@ -44,7 +45,7 @@ def leave_cores_to(workers: int) -> None:
 
 def _cores() -> int:
     """Cores for this process: those it may run on, shared among this machine's ranks."""
-    return max(1, _usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    return max(1, _usable_cores() // environment_int("LOCAL_WORLD_SIZE", 1, minimum=1))
 
 
 def _usable_cores() -> int:

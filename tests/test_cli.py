@@ -84,7 +84,7 @@ def test_tag_conll_input_and_stdin(model, capsys, monkeypatch):
     tokens = [row.split("\t")[0] for row in capsys.readouterr().out.splitlines()]
     assert tokens == [row.split(" ")[0] for row in (SAMPLE / "test.conll").read_text().split("\n")
                       ][:-1]
-    monkeypatch.setattr("sys.stdin", io.StringIO("Apple rose .\n\n"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Apple rose .\n\n")))
     assert main(["tag", "--model", str(model), "-"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
 

@@ -15,7 +15,6 @@ from ner_rnn.model.decoding import (
     log_partition,
     marginals,
     sequence_score,
-    span_log_probability,
     viterbi,
 )
 from ner_rnn.model.heads import CRFHead, SoftmaxHead
@@ -193,6 +192,18 @@ def test_head_kbest_marks_forbidden_sequences_invalid():
                 assert score == NEG_INF and sum(path) == 0
     # 2 tokens: O, S-LOC or E-LOC... well formed: B E, O O, O S, S O, S S; 1 token: O, S
     assert valid.sum(dim=1).tolist() == [5, 2]
+
+
+def span_log_probability(p: Potentials, alpha: torch.Tensor, beta: torch.Tensor,
+                         log_z: torch.Tensor, row: int, start: int, end: int,
+                         tags: list[int]) -> float:
+    """log P(steps start..end-1 of sentence `row` carry exactly `tags`), from the
+    forward and backward scores `marginals` returns."""
+    score = alpha[row, start, tags[0]] + beta[row, end - 1, tags[-1]]
+    for t in range(start + 1, end):
+        score = score + p.transitions[tags[t - start - 1], tags[t - start]] \
+            + p.emissions[row, t, tags[t - start]]
+    return float(score - log_z[row])
 
 
 def test_marginals_and_span_probabilities_match_enumeration():

@@ -97,7 +97,7 @@ def is_worker(pid: int) -> bool:
         return False
 
 
-def start_tagging(model, tmp_path) -> tuple[subprocess.Popen, list[int]]:
+def start_tagging(model, tmp_path, **popen) -> tuple[subprocess.Popen, list[int]]:
     """`tag --workers 2` on a long input, once its workers are running."""
     source = tmp_path / "long.txt"
     source.write_text("\n".join(sample_lines() * 300) + "\n", encoding="utf-8")
@@ -105,7 +105,7 @@ def start_tagging(model, tmp_path) -> tuple[subprocess.Popen, list[int]]:
                str(source), "--output", str(tmp_path / "out.jsonl"), "--workers", "2",
                "--chunk-size", "50"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, **popen)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         workers = [pid for pid in children(process.pid) if is_worker(pid)]
@@ -143,6 +143,16 @@ def test_ctrl_c_stops_every_worker(model, tmp_path):
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and stderr.strip() == "error: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.txt"]
+    assert gone(pids)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_to_the_whole_group_is_reported_as_terminated(model, tmp_path):
+    process, pids = start_tagging(model, tmp_path, start_new_session=True)
+    os.killpg(process.pid, signal.SIGTERM)  # as systemd or a job scheduler stops a job
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and stderr.strip() == "error: terminated"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.txt"]
     assert gone(pids)
 

@@ -115,7 +115,8 @@ def test_crafted_pickle_is_refused_and_never_runs(tmp_path, uninterrupted, monke
     with pytest.raises(ModelError, match="weights.pt: refused to load, not a plain file"):
         Tagger.load(model)
     torch.save({"w": Payload()}, model / "weights.pt")
-    with pytest.raises(ModelError, match=r"refused to load, .*\(it would build io.open\)"):
+    # the payload is named as pickle names `open`: io.open, or _io.open from Python 3.12
+    with pytest.raises(ModelError, match=r"refused to load, .*\(it would build _?io\.open\)"):
         Tagger.load(model)
     shutil.copy(uninterrupted / "weights.pt", model / "weights.pt")
     torch.save({"network": Payload()}, model / "last.pt")

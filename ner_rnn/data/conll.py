@@ -7,11 +7,12 @@ skipped wherever they appear (they end a sentence and start a new document).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ner_rnn.data.schemes import is_valid_tag
-from ner_rnn.errors import DataFormatError
+from ner_rnn.errors import DataFormatError, excerpt
 
 
 @dataclass(frozen=True)
@@ -47,41 +48,48 @@ def read_text(path: str | Path) -> str:
 
 def read_conll(path: str | Path, tag_column: int = -1, tagged: bool = True) -> list[Sentence]:
     """Read every sentence of a CoNLL file; format errors name the file and line."""
-    sentences: list[Sentence] = []
+    sentences = list(parse_conll(read_text(path).split("\n"), path, tag_column, tagged))
+    if not sentences:
+        raise DataFormatError(f"{path}: no sentences found (expected CoNLL columns)")
+    return sentences
+
+
+def parse_conll(lines: Iterable[str], name: str | Path, tag_column: int = -1,
+                tagged: bool = True) -> Iterator[Sentence]:
+    """The sentences of CoNLL text given line by line, as they end; errors name `name`
+    and the line."""
     rows: list[list[str]] = []
     first_line = 0
     document = 0
+    seen = False  # a sentence has been read: the next -DOCSTART- starts a new document
 
-    def close_sentence() -> None:
-        if rows:
-            tokens = [row[0] for row in rows]
-            tags = [row[tag_column] for row in rows] if tagged else None
-            sentences.append(Sentence(tokens, tags, first_line, document))
-            rows.clear()
+    def sentence() -> Sentence:
+        tokens = [row[0] for row in rows]
+        tags = [row[tag_column] for row in rows] if tagged else None
+        return Sentence(tokens, tags, first_line, document)
 
-    for number, line in enumerate(read_text(path).split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         fields = line.split()
-        if not fields:
-            close_sentence()
-            continue
-        if fields[0] == "-DOCSTART-":
-            close_sentence()
-            document += 1 if sentences else 0
+        if not fields or fields[0] == "-DOCSTART-":
+            if rows:
+                yield sentence()
+                rows.clear()
+                seen = True
+            if fields:
+                document += 1 if seen else 0
             continue
         if not rows:
             first_line = number
         elif len(fields) != len(rows[0]):
             raise DataFormatError(
-                f"{path}:{number}: expected {len(rows[0])} columns as on line {first_line}, "
-                f"got {len(fields)}: {line.strip()!r}"
+                f"{name}:{number}: expected {len(rows[0])} columns as on line {first_line}, "
+                f"got {len(fields)}: {excerpt(line.strip())}"
             )
         if tagged:
-            _check_tag(path, number, line, fields, tag_column)
+            _check_tag(name, number, line, fields, tag_column)
         rows.append(fields)
-    close_sentence()
-    if not sentences:
-        raise DataFormatError(f"{path}: no sentences found (expected CoNLL columns)")
-    return sentences
+    if rows:
+        yield sentence()
 
 
 def _check_tag(path, number: int, line: str, fields: list[str], tag_column: int) -> None:
@@ -90,13 +98,13 @@ def _check_tag(path, number: int, line: str, fields: list[str], tag_column: int)
     ):
         raise DataFormatError(
             f"{path}:{number}: expected a token and a tag in column {tag_column}, "
-            f"got {len(fields)} column(s): {line.strip()!r}"
+            f"got {len(fields)} column(s): {excerpt(line.strip())}"
         )
     tag = fields[tag_column]
     if not is_valid_tag(tag):
         raise DataFormatError(
             f'{path}:{number}: expected a tag "O", "B-X", "I-X", "E-X" or "S-X", '
-            f"got {tag!r}: {line.strip()!r}"
+            f"got {excerpt(tag)}: {excerpt(line.strip())}"
         )
 
 

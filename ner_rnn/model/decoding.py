@@ -246,14 +246,3 @@ def _kbest(p: Potentials, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, tor
         path.append(flat // k)
     paths = torch.stack(path[::-1], dim=2)  # (batch, k, time)
     return paths * mask.unsqueeze(1), totals
-
-
-def span_log_probability(p: Potentials, alpha: torch.Tensor, beta: torch.Tensor,
-                         log_z: torch.Tensor, row: int, start: int, end: int,
-                         tags: list[int]) -> float:
-    """log P(steps start..end-1 of sentence `row` carry exactly `tags`)."""
-    score = alpha[row, start, tags[0]] + beta[row, end - 1, tags[-1]]
-    for t in range(start + 1, end):
-        score = score + p.transitions[tags[t - start - 1], tags[t - start]] \
-            + p.emissions[row, t, tags[t - start]]
-    return float(score - log_z[row])

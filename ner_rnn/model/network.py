@@ -13,6 +13,7 @@ from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.heads import build_head
+from ner_rnn.model.size import check_size
 
 
 class TaggerNetwork(nn.Module):
@@ -62,7 +63,9 @@ class TaggerNetwork(nn.Module):
 
 
 def build_network(config: Config, vocabs: Vocabularies) -> TaggerNetwork:
-    """The network a config describes, sized by its vocabularies."""
+    """The network a config describes, sized by its vocabularies; an absurd size is a
+    ConfigError naming its key, before anything is allocated."""
+    check_size(config.model, len(vocabs.words), len(vocabs.chars), len(vocabs.labels))
     return TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
                          vocabs.labels.items, config.train.mixed_precision)
 

@@ -28,14 +28,13 @@ import numpy as np
 
 from ner_rnn.data.batching import context_windows
 from ner_rnn.serve.decode import decode
+from ner_rnn.serve.inputs import Line
 from ner_rnn.serve.lines import LineEncoder, Lines
 from ner_rnn.serve.results import Formatter, Results, Tagged
 from ner_rnn.serve.tagger import Tagger
 from ner_rnn.serve.workers import Jobs, pool
 
 PIECE_LINES = 512  # lines a worker encodes or formats at a time
-
-Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
 
 
 @dataclass(frozen=True)

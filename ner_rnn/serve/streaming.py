@@ -9,7 +9,6 @@ order into the output, atomically.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -54,15 +53,18 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
         sizes[number] += len(data)
         out.write(data)
 
-    with open(part, "wb") as out:
-        tag_lines(tagger, lines, options, add, lambda number: number % world.size == world.rank)
-    all_sizes = distributed.gather(sizes, world)
-    if world.is_main:
-        atomic_write(output, lambda temp: _join_parts(
-            temp, output, all_sizes, header(options.format, entity_types(tagger)).encode("utf-8"),
-            footer(options.format).encode("utf-8")))
-    distributed.barrier(world)
-    os.unlink(part)
+    try:
+        with open(part, "wb") as out:
+            tag_lines(tagger, lines, options, add, lambda number: number % world.size == world.rank)
+        all_sizes = distributed.gather(sizes, world)
+        if world.is_main:
+            atomic_write(output, lambda temp: _join_parts(
+                temp, output, all_sizes,
+                header(options.format, entity_types(tagger)).encode("utf-8"),
+                footer(options.format).encode("utf-8")))
+        distributed.barrier(world)
+    finally:  # an error or a signal on any rank leaves no part file behind
+        part.unlink(missing_ok=True)
 
 
 def _join_parts(target: Path, output: str | Path, sizes: list[list[int]], head: bytes,

@@ -6,9 +6,10 @@ torch (about 2 s) with thread pools competing for the cores. Work goes out and c
 back as pickled lists and numpy arrays. Results are handed back in submission order
 with at most `ahead` items in flight, so memory stays flat however long the input.
 
-A worker ignores Ctrl-C (the terminal sends it to every process of the group): the main
-process decides, stops the pool and the workers exit. A worker that dies makes the
-next result raise a one-line error. A worker whose main process has died exits.
+A worker ignores Ctrl-C and SIGHUP (the terminal sends them to every process of the
+group) and leaves SIGTERM a moment: the main process decides, stops the pool and the
+workers exit. A worker that dies makes the next result raise a one-line error. A worker
+whose main process has died exits.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ner_rnn import signals
 from ner_rnn.errors import NerError
 from ner_rnn.serve.lines import LineEncoder
 from ner_rnn.serve.results import Formatter
@@ -73,7 +75,8 @@ class Pool:
 
     def _submit(self, job: str, work) -> Future:
         try:
-            return self.executor.submit(_run, job, work)
+            with signals.held():  # a submit may start workers
+                return self.executor.submit(_run, job, work)
         except BrokenProcessPool:
             raise WorkerDied(_DIED) from None
 
@@ -111,13 +114,31 @@ _jobs: Jobs | None = None  # in a worker: what it runs
 
 def _start(jobs: Jobs, parent: int) -> None:
     global _jobs
+    # the main process stops the pool on Ctrl-C, SIGTERM or SIGHUP (and reports it); a
+    # worker dying of the same signal first would be reported as a crash instead
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_soon)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signals.STOPS)  # held back while starting
     _jobs = jobs
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 def _run(job: str, item):
     return getattr(_jobs, job)(item)
+
+
+def _exit_soon(signum: int, frame) -> None:
+    """SIGTERM comes from the pool itself, stopping the other workers when one died (a
+    worker killed while waiting for work leaves the queue locked, so they must go), or
+    from a stop sent to the whole process group, which the main process must see first
+    and report: exit after a moment, not at once."""
+    timer = threading.Timer(_TERMINATE_GRACE_S, os._exit, args=(1,))
+    timer.daemon = True
+    timer.start()
+
+
+_TERMINATE_GRACE_S = 2.0
 
 
 def _exit_with(parent: int) -> None:

@@ -26,7 +26,7 @@ from ner_rnn.data.conll import Sentence, read_conll
 from ner_rnn.data.encoding import Example
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vectors import lookup, read_vectors
-from ner_rnn.errors import ConfigError, Interrupted, NerError
+from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
 from ner_rnn.evaluation import evaluate, warn_unseen_types
 from ner_rnn.model.network import TaggerNetwork, build_network
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
@@ -126,11 +126,15 @@ def resume(directory: str | Path) -> dict:
     output = ModelOutput.existing(directory) if world.is_main else None
     run = _assemble(config, Preprocessor(config, vocabs), network, read_corpora(config),
                     None, output, world)
-    saved = model_dir.load_checkpoint(directory)
+    saved = model_dir.load_checkpoint(directory, network)
     network.load_state_dict(saved["network"])
-    run.optimizer.load_state_dict(saved["optimizer"])
-    run.rng = restore_random_states(saved)
-    run.progress = Progress(**saved["progress"])
+    try:  # what load_checkpoint cannot know: the optimiser's and the generators' formats
+        run.optimizer.load_state_dict(saved["optimizer"])
+        run.rng = restore_random_states(saved)
+        run.progress = Progress(**saved["progress"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ModelError(f"{directory / model_dir.CHECKPOINT}: does not fit this model "
+                         f"({shorten(str(error))})") from None
     log.info("resuming %s after epoch %d", directory, run.progress.epoch)
     return fit(run)
 

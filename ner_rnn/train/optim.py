@@ -60,8 +60,18 @@ class Optimizer:
         return {"parts": [part.state_dict() for part in self.parts]}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore a saved state; ValueError when it belongs to other parameters (torch
+        itself checks only the number of parameters, and a wrong shape would fail at the
+        first step)."""
         for part, part_state in zip(self.parts, state["parts"], strict=True):
             part.load_state_dict(part_state)
+            for parameter in (p for group in part.param_groups for p in group["params"]):
+                for name, value in part.state.get(parameter, {}).items():
+                    if isinstance(value, torch.Tensor) and value.dim() > 0 \
+                            and value.shape != parameter.shape:
+                        raise ValueError(f"optimiser state {name} has shape "
+                                         f"{tuple(value.shape)}, expected "
+                                         f"{tuple(parameter.shape)}")
 
 
 class LazyAdam(torch.optim.Optimizer):

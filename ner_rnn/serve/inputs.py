@@ -1,0 +1,66 @@
+"""What `tag` reads: lines of text, or the sentences of CoNLL text, as `(text, document)`.
+
+Input is bytes (a file, stdin, the command-line arguments) decoded strictly as UTF-8:
+an invalid byte stops with a DataFormatError naming `NAME:LINE`, so invalid UTF-8 never
+reaches the output. A BOM starting the input is dropped. The readers take an open binary
+stream and a name for messages, and hold nothing else, so they can run anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ner_rnn.data.conll import parse_conll
+from ner_rnn.errors import DataFormatError
+
+Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
+
+
+def read_lines(stream: BinaryIO, name: str, conll: bool = False) -> Iterator[Line]:
+    """Lines of text (each with document None), or with `conll` the sentences of CoNLL
+    text (tokens of the first column joined by spaces, each with its `-DOCSTART-`
+    document)."""
+    if not conll:
+        return ((text, None) for text in decoded_lines(stream, name))
+    return _conll_lines(stream, name)
+
+
+def _conll_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
+    found = False
+    for sentence in parse_conll(decoded_lines(stream, name), name, tagged=False):
+        found = True
+        yield " ".join(sentence.tokens), sentence.document
+    if not found:
+        raise DataFormatError(f"{name}: no sentences found (expected CoNLL columns)")
+
+
+def decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """The stream's lines without their line ends, decoded strictly as UTF-8."""
+    number = 0
+    try:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise DataFormatError(
+                    f"{name}:{number}: invalid UTF-8 (byte 0x{raw[error.start]:02x}); "
+                    "convert the input to UTF-8") from None
+            yield text.rstrip("\r\n")
+    except OSError as error:
+        raise DataFormatError(f"{name}:{number + 1}: cannot read ({error.strerror})") from None
+
+
+def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:
+    """The command-line arguments as input: each one a line of text, or with `conll` the
+    lines of CoNLL text. An argument that was not valid UTF-8 is refused like a line."""
+    encoded = []
+    for number, argument in enumerate(arguments, start=1):
+        try:  # undecodable argv bytes arrive as lone surrogates, which cannot be encoded
+            encoded.append(argument.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise DataFormatError(f"<arguments>:{number}: invalid UTF-8") from None
+    if conll:
+        return read_lines(io.BytesIO(b"\n".join(encoded)), "<arguments>", conll=True)
+    return ((argument, None) for argument in arguments)
