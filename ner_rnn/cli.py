@@ -23,6 +23,8 @@ from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
 from ner_rnn.serve.inputs import Line, argument_lines, read_lines
 
+MAX_WORKERS = 1024  # like `threads`; each worker is a process, so a bound keeps this sane
+
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one `error: ...` line like every other."""
@@ -194,8 +196,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
     _at_least_one("--stream-lines", args.stream_lines)
     if args.stream_lines and not args.tag:
         raise NerError("--stream-lines needs --tag FILE (its sentences make the input)")
-    if any(n < 0 for n in args.workers or []):
-        raise NerError(f"--workers: expected numbers >= 0, got {args.workers}")
+    if any(not 0 <= n <= MAX_WORKERS for n in args.workers or []):
+        raise NerError(f"--workers: expected numbers from 0 to {MAX_WORKERS}, "
+                       f"got {args.workers}")
     result = run(load_config(args.config, args.set), args.train, args.tag, args.scale,
                  args.stream_lines, args.workers or [None], args.profile)
     _print(json.dumps(result) if args.json else format_table(result))
@@ -259,8 +262,9 @@ def run_tag(args: argparse.Namespace) -> int:
     _at_least_one("--chunk-size", args.chunk_size)
     if args.nbest > MAX_NBEST:
         raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
-    if args.workers is not None and args.workers < 0:
-        raise NerError(f"--workers: expected a number >= 0, got {args.workers}")
+    if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
+        raise NerError(f"--workers: expected a number from 0 to {MAX_WORKERS}, "
+                       f"got {args.workers}")
     if bool(args.input) == bool(args.sentences):
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     if args.input and args.output:

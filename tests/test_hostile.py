@@ -452,6 +452,10 @@ def test_truncated_gzip_and_non_finite_vectors_name_file_and_line(write):
      "error: --chunk-size: expected a number >= 1, got 0"),
     (["tag", "--model", "m", "--nbest", "many", "x"],
      "error: argument --nbest: invalid int value: 'many'"),
+    (["tag", "--model", "m", "--workers", str(2**31), "x"],  # was a traceback from a semaphore
+     "error: --workers: expected a number from 0 to 1024, got 2147483648"),
+    (["benchmark", "--config", os.devnull, "--train", "x", "--workers", "1", "1025"],
+     "error: --workers: expected numbers from 0 to 1024, got [1, 1025]"),
 ])
 def test_bad_numeric_arguments_are_one_line(args, message, capsys):
     assert main(args) == 2
