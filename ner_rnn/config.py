@@ -23,6 +23,7 @@ SCHEMES = ("iob1", "iob2", "bioes")
 # A config is a few dozen YAML nodes; a document whose aliases expand past this many is
 # an alias bomb ("billion laughs"), refused before anything is built from it.
 MAX_YAML_NODES = 100_000
+MAX_YAML_BYTES = 1 << 20  # nor is a config a megabyte: a longer file (/dev/zero) is not read on
 
 
 def _key(default: Any, choices: tuple | None = None, minimum: float | None = None,
@@ -155,13 +156,19 @@ def read_yaml(path: str | Path, what: str) -> Any:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory ({what} file expected)")
     try:
-        text = path.read_text(encoding="utf-8")  # a pipe or /dev/stdin works too
+        with open(path, "rb") as file:  # a pipe or /dev/stdin works too
+            data = file.read(MAX_YAML_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file ({what} file expected)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_YAML_BYTES:,} bytes; refused "
+                          f"({what} file expected)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
     return parse_yaml(text, str(path))
 
 

@@ -275,6 +275,15 @@ def test_alias_bomb_in_a_config_is_refused_quickly(tmp_path, where):
     assert len(str(error.value)) < 300
 
 
+def test_a_config_file_of_megabytes_is_refused_unread(tmp_path):
+    """A config is a few hundred bytes: a bigger one is refused before it is read whole
+    (`--config /dev/zero` used to read until the kernel killed the process)."""
+    path = tmp_path / "big.yaml"
+    path.write_text("# padding\n" * 200_000 + "seed: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"big\.yaml: larger than 1,048,576 bytes"):
+        load_config(path)
+
+
 def test_alias_bomb_in_a_model_config_is_refused(tmp_path, model):
     shutil.copytree(model, tmp_path / "m")
     with open(tmp_path / "m" / "config.yaml", "a") as file:
