@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -294,6 +295,8 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
     base = next(t for t in allowed if t is not type(None))
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if base is float and isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value):
+        value = float(value)  # YAML 1.1 reads 1e-3 and 1.0e3 as strings
     if base is int and isinstance(value, bool) or not isinstance(value, base):
         raise ConfigError(f"{dotted}: expected {_describe(allowed)}, got {excerpt(value)}")
     if base is float and not math.isfinite(value):  # NaN passes every comparison
@@ -317,6 +320,7 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
     return value
 
 
+_EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
 _TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 
 

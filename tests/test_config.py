@@ -61,3 +61,16 @@ def test_nullable_keys_accept_null():
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "none.yaml")
+
+
+def test_numbers_in_exponent_notation_are_numbers(write):
+    """YAML 1.1 reads 1e-3 (no dot) and 1.0e3 (no exponent sign) as strings; a number
+    key takes them as the numbers everyone means. Text keys keep them as text."""
+    config = load_config(write("c.yaml", "train: {lr: 1e-3, weight_decay: 5E-4}\n"),
+                         ["train.clip_grad_norm=1.0e1", "output_dir=1e3"])
+    assert (config.train.lr, config.train.weight_decay) == (0.001, 0.0005)
+    assert (config.train.clip_grad_norm, config.output_dir) == (10.0, "1e3")
+    with pytest.raises(ConfigError, match="train.lr: expected a number, got '1e'"):
+        load_config(None, ["train.lr=1e"])
+    with pytest.raises(ConfigError, match="train.lr: expected a finite number, got inf"):
+        load_config(None, ["train.lr=1e999"])
