@@ -99,6 +99,27 @@ def test_divergence_stops_with_epoch_and_batch(tmp_path, monkeypatch):
     assert Tagger.load(tmp_path / "m").predict([["Paris"]])  # the epoch-1 model is intact
 
 
+def test_a_non_finite_gradient_under_a_finite_loss_is_divergence(tmp_path, monkeypatch):
+    """On an epoch's last batch no later loss would show it: the weights it leaves must
+    not be scored and saved as the best model."""
+    real_loss = training.TaggerNetwork.loss
+    calls = []
+    batches_per_epoch = -(-len(read_conll(SAMPLE / "train.conll")) // 8)
+
+    def nan_gradient_on_last_batch_of_epoch_2(self, batch):
+        calls.append(1)
+        loss = real_loss(self, batch)
+        if len(calls) == 2 * batches_per_epoch:
+            return loss + 0 * torch.sqrt(0 * loss)  # the same value; the gradient is NaN
+        return loss
+
+    monkeypatch.setattr(training.TaggerNetwork, "loss", nan_gradient_on_last_batch_of_epoch_2)
+    with pytest.raises(NerError, match=f"gradient norm is nan in epoch 2, batch "
+                                       f"{batches_per_epoch};.* keeps the best model"):
+        train(load_config(None, CONFIG + ["train.batch_size=8"]), tmp_path / "m")
+    assert Tagger.load(tmp_path / "m").predict([["Paris"]])  # the epoch-1 model is intact
+
+
 class Payload:
     def __reduce__(self):
         return (open, ("PWNED", "w"))

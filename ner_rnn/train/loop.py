@@ -229,8 +229,8 @@ def train_epoch(run: Run, batches: list[list[list[int]]], epoch: int) -> dict:
     mean loss and gradient norms (before clipping).
 
     Losses and norms stay on the device; every CHECK_EVERY steps (and at the end) one
-    read looks for a non-finite loss, so a GPU never waits for the host in between.
-    Divergence still names the first batch whose loss was not finite.
+    read looks for a non-finite loss or gradient norm, so a GPU never waits for the host
+    in between. Divergence still names the first batch where one was not finite.
     """
     config, optimizer, device = run.config.train, run.optimizer, run.device
     run.model.train()
@@ -252,7 +252,8 @@ def train_epoch(run: Run, batches: list[list[list[int]]], epoch: int) -> dict:
             losses.append(loss.detach())
             bar.update(len(batch.indices))
             if number % CHECK_EVERY == 0 or number == len(batches):
-                mean = _check_finite(losses, number - (number - 1) % CHECK_EVERY, epoch)
+                mean = _check_finite(losses, norms, number - (number - 1) % CHECK_EVERY,
+                                     epoch)
                 bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
     if not losses:
         return {"loss": 0.0, "grad_norm_mean": 0.0, "grad_norm_max": 0.0}
@@ -264,14 +265,19 @@ def train_epoch(run: Run, batches: list[list[list[int]]], epoch: int) -> dict:
 CHECK_EVERY = 50  # training steps between two reads of the losses
 
 
-def _check_finite(losses: list[torch.Tensor], first: int, epoch: int) -> float:
-    """Raise if a loss from batch `first` on is not finite (naming the first such batch);
-    returns the mean loss so far."""
+def _check_finite(losses: list[torch.Tensor], norms: list[torch.Tensor], first: int,
+                  epoch: int) -> float:
+    """Raise if a loss or a gradient norm from batch `first` on is not finite (naming the
+    first such batch; a finite loss can have a NaN gradient, which the next loss shows,
+    unless the epoch ends first); returns the mean loss so far."""
     recent = torch.stack(losses[first - 1:])  # (steps since the last check,)
-    finite = torch.isfinite(recent)
+    recent_norms = torch.stack(norms[first - 1:]).to(recent.device)  # (steps,)
+    finite = torch.isfinite(recent) & torch.isfinite(recent_norms)
     if not bool(finite.all()):
         offset = int((~finite).nonzero()[0])
-        raise NerError(f"training diverged: loss is {recent[offset].item()} in epoch {epoch}, "
+        what, value = ("loss", recent[offset]) if not torch.isfinite(recent[offset]) else (
+            "gradient norm", recent_norms[offset])
+        raise NerError(f"training diverged: {what} is {value.item()} in epoch {epoch}, "
                        f"batch {first + offset}; lower train.lr or set train.clip_grad_norm")
     return torch.stack(losses).mean().item()
 
