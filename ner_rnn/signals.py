@@ -50,13 +50,13 @@ def held() -> Iterator[None]:
     _held += 1
     try:
         yield
-    finally:
+    finally:  # a stop that came wins over an error the block raised
         _held -= 1
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    if not _held and _pending:
-        signum = _pending[0]
-        _pending.clear()
-        _stop(signum)
+        if not _held and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            _stop(signum)
 
 
 def _on_stop(signum: int, frame) -> None:

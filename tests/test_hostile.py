@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -251,6 +252,48 @@ def test_sigterm_during_training_says_how_to_resume(tmp_path, corpus, monkeypatc
                 ) == 128 + signal.SIGTERM
     assert "interrupted in epoch 1" in one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []  # epoch 1 never ended: nothing left
+
+
+def test_ctrl_c_while_saving_waits_for_the_epoch_files(tmp_path, corpus, monkeypatch, capsys):
+    from ner_rnn import model_dir
+
+    save_metrics = model_dir.save_metrics
+
+    def interrupted_once_in_epoch_2(directory, records):
+        if len(records) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        save_metrics(directory, records)
+
+    monkeypatch.setattr(model_dir, "save_metrics", interrupted_once_in_epoch_2)
+    output = tmp_path / "m"
+    overrides = [*TINY, f"data.train={corpus}", "train.epochs=3"]
+    assert main(["train", "--config", os.devnull, "--output-dir", str(output),
+                 *[arg for key in overrides for arg in ("--set", key)]]) == 130
+    assert "checkpoint after epoch 2" in one_error_line(capsys.readouterr().err)
+    epochs = [json.loads(line).get("epoch") for line in (output / "metrics.jsonl").open()]
+    assert epochs == [1, 2]
+    monkeypatch.setattr(model_dir, "save_metrics", save_metrics)
+    assert main(["train", "--resume", str(output)]) == 0  # picks up at epoch 3
+    epochs = [json.loads(line).get("epoch") for line in (output / "metrics.jsonl").open()]
+    assert epochs[:3] == [1, 2, 3]
+
+
+def test_a_stop_held_back_wins_over_an_error_of_the_block():
+    from ner_rnn import signals
+
+    done = threading.Event()
+    bystander = threading.Thread(target=done.wait)  # started unblocked: the signal lands here
+    bystander.start()
+    try:
+        with pytest.raises(signals.Terminated) as stopped, signals.installed(), signals.held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.1)  # the handler runs (in the main thread) and holds it back
+            raise RuntimeError("a worker failed to start")
+    finally:
+        done.set()
+        bystander.join()
+    assert stopped.value.args == (signal.SIGTERM,)
+    assert isinstance(stopped.value.__context__, RuntimeError)
 
 
 # 9. YAML alias bombs

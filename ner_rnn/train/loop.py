@@ -19,7 +19,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from ner_rnn import distributed, model_dir
+from ner_rnn import distributed, model_dir, signals
 from ner_rnn.config import Config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import Sentence, read_conll
@@ -217,9 +217,10 @@ def run_epoch(run: Run) -> None:
         progress.best_epoch, progress.stale = epoch, 0
     else:
         progress.stale += 1
-    progress.epoch = epoch
-    progress.records.append(record)
-    _save(run, improved)
+    with signals.held():  # the files and the epoch the interrupt message names agree
+        progress.epoch = epoch
+        progress.records.append(record)
+        _save(run, improved)
     _log_epoch(record, improved and "dev" in record)
     distributed.broadcast((progress.epoch, progress.stale), run.world)
 
