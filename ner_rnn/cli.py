@@ -33,15 +33,23 @@ class _Parser(argparse.ArgumentParser):
         raise NerError(message)
 
 
+def _path(value: str) -> str:
+    """A path argument: an empty one (an unset shell variable) is an error, not a default."""
+    if not value:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ner-rnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
-    train.add_argument("--config", help="YAML config file")
-    train.add_argument("--resume", metavar="DIR",
+    train.add_argument("--config", type=_path, help="YAML config file")
+    train.add_argument("--resume", type=_path, metavar="DIR",
                        help="continue an interrupted run from its model directory")
-    train.add_argument("--output-dir", help="model directory to write (default: output_dir)")
+    train.add_argument("--output-dir", type=_path,
+                       help="model directory to write (default: output_dir)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a model already in the output directory")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -49,22 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="score a model or a predictions file")
     source = evaluate.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", help="model directory")
-    source.add_argument("--predictions", help="file whose last two columns are gold, predicted")
-    evaluate.add_argument("--data", help="tagged CoNLL file to score the model on")
-    evaluate.add_argument("--output", help="write `token gold predicted` lines here")
+    source.add_argument("--model", type=_path, help="model directory")
+    source.add_argument("--predictions", type=_path,
+                        help="file whose last two columns are gold, predicted")
+    evaluate.add_argument("--data", type=_path, help="tagged CoNLL file to score the model on")
+    evaluate.add_argument("--output", type=_path, help="write `token gold predicted` lines here")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--implementation", choices=("torch", "native"),
                           help="run the encoder with torch's kernels or the lecture's cells")
 
     tag = commands.add_parser("tag", help="tag sentences with a trained model")
-    tag.add_argument("--model", required=True, help="model directory")
+    tag.add_argument("--model", type=_path, required=True, help="model directory")
     tag.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to tag; `-` reads lines from stdin")
-    tag.add_argument("--input", help="file with one sentence a line (or CoNLL, see below)")
+    tag.add_argument("--input", type=_path,
+                     help="file with one sentence a line (or CoNLL, see below)")
     tag.add_argument("--input-format", choices=("text", "conll"), default="text",
                      help="conll: tag the tokens of a CoNLL file (its first column)")
-    tag.add_argument("--output", help="write results here instead of stdout")
+    tag.add_argument("--output", type=_path, help="write results here instead of stdout")
     tag.add_argument("--format", choices=FORMATS, default="json")
     tag.add_argument("--pretokenized", action="store_true",
                      help="split input lines on whitespace only")
@@ -84,20 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--implementation", choices=("torch", "native"),
                      help="run the encoder with torch's kernels or the lecture's cells")
     report = commands.add_parser("report", help="an HTML page of a model's training and errors")
-    report.add_argument("--model", required=True, help="model directory")
-    report.add_argument("--data", required=True, help="tagged CoNLL file to analyse")
-    report.add_argument("--output", metavar="FILE",
+    report.add_argument("--model", type=_path, required=True, help="model directory")
+    report.add_argument("--data", type=_path, required=True, help="tagged CoNLL file to analyse")
+    report.add_argument("--output", type=_path, metavar="FILE",
                         help="write the page (or the JSON) here; html default: report.html")
     report.add_argument("--examples", type=int, default=50, metavar="N",
                         help="show up to N sentences with errors (default 50)")
     report.add_argument("--format", choices=("html", "json"), default="html",
                         help="json: print the report's numbers instead of writing a page")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
-    bench.add_argument("--config", required=True, help="YAML config file")
+    bench.add_argument("--config", type=_path, required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key (repeatable)")
-    bench.add_argument("--train", required=True, help="CoNLL corpus for training throughput")
-    bench.add_argument("--tag", help="CoNLL corpus whose sentences are tagged as raw lines")
+    bench.add_argument("--train", type=_path, required=True,
+                       help="CoNLL corpus for training throughput")
+    bench.add_argument("--tag", type=_path,
+                       help="CoNLL corpus whose sentences are tagged as raw lines")
     bench.add_argument("--scale", type=int, default=1,
                        help="repeat the training corpus this many times")
     bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",

@@ -514,6 +514,19 @@ def test_bad_numeric_arguments_are_one_line(args, message, capsys):
     assert one_error_line(capsys.readouterr().err) == message
 
 
+@pytest.mark.parametrize("args", [
+    ["tag", "--model", "m", "--output", "", "x"],  # an unset $OUT must not mean stdout
+    ["tag", "--model", "", "x"],
+    ["evaluate", "--model", "m", "--data", ""],
+    ["train", "--config", ""],
+    ["report", "--model", "m", "--data", "d", "--output", ""],
+])
+def test_an_empty_path_argument_is_one_line(args, capsys):
+    assert main(args) == 2
+    assert one_error_line(capsys.readouterr().err).endswith(
+        ": expected a path, got an empty string")
+
+
 # 17. A mapping given to --set merges key by key
 
 
