@@ -270,11 +270,13 @@ def test_ctrl_c_while_saving_waits_for_the_epoch_files(tmp_path, corpus, monkeyp
     assert main(["train", "--config", os.devnull, "--output-dir", str(output),
                  *[arg for key in overrides for arg in ("--set", key)]]) == 130
     assert "checkpoint after epoch 2" in one_error_line(capsys.readouterr().err)
-    epochs = [json.loads(line).get("epoch") for line in (output / "metrics.jsonl").open()]
+    epochs = [json.loads(line).get("epoch") for line in
+              (output / "metrics.jsonl").read_text().splitlines()]
     assert epochs == [1, 2]
     monkeypatch.setattr(model_dir, "save_metrics", save_metrics)
     assert main(["train", "--resume", str(output)]) == 0  # picks up at epoch 3
-    epochs = [json.loads(line).get("epoch") for line in (output / "metrics.jsonl").open()]
+    epochs = [json.loads(line).get("epoch") for line in
+              (output / "metrics.jsonl").read_text().splitlines()]
     assert epochs[:3] == [1, 2, 3]
 
 
