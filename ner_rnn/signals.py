@@ -46,13 +46,18 @@ def held() -> Iterator[None]:
     came. Threads and processes started inside never receive them (they inherit the
     blocked signal mask): the main process stops them."""
     global _held
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    # counted as held while the mask changes: a stop whose handler runs inside
+    # pthread_sigmask (a blocked one runs there as the mask lifts) is held back too, so
+    # the first stop that came is the one raised and none is left pending
     _held += 1
     try:
-        yield
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     finally:  # a stop that came wins over an error the block raised
         _held -= 1
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if not _held and _pending:
             signum = _pending[0]
             _pending.clear()

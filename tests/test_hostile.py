@@ -298,6 +298,25 @@ def test_a_stop_held_back_wins_over_an_error_of_the_block():
     assert isinstance(stopped.value.__context__, RuntimeError)
 
 
+def test_the_first_stop_held_back_wins_over_one_that_arrives_as_the_mask_lifts():
+    from ner_rnn import signals
+
+    done = threading.Event()
+    bystander = threading.Thread(target=done.wait)  # started unblocked
+    bystander.start()
+    try:
+        with pytest.raises(signals.Terminated), signals.installed(), signals.held():
+            signal.pthread_kill(bystander.ident, signal.SIGTERM)  # handled, held back
+            time.sleep(0.1)
+            # blocked in this thread: it arrives the moment held() lifts the mask
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    finally:
+        done.set()
+        bystander.join()
+    with signals.installed(), signals.held():  # nothing left over to raise later
+        pass
+
+
 # 9. YAML alias bombs
 
 
