@@ -254,6 +254,10 @@ def test_sigterm_during_training_says_how_to_resume(tmp_path, corpus, monkeypatc
     assert list(tmp_path.iterdir()) == []  # epoch 1 never ended: nothing left
 
 
+def metrics(directory) -> list[dict]:
+    return [json.loads(line) for line in (directory / "metrics.jsonl").read_text().splitlines()]
+
+
 def test_ctrl_c_while_saving_waits_for_the_epoch_files(tmp_path, corpus, monkeypatch, capsys):
     from ner_rnn import model_dir
 
@@ -270,13 +274,11 @@ def test_ctrl_c_while_saving_waits_for_the_epoch_files(tmp_path, corpus, monkeyp
     assert main(["train", "--config", os.devnull, "--output-dir", str(output),
                  *[arg for key in overrides for arg in ("--set", key)]]) == 130
     assert "checkpoint after epoch 2" in one_error_line(capsys.readouterr().err)
-    epochs = [json.loads(line).get("epoch") for line in
-              (output / "metrics.jsonl").read_text().splitlines()]
+    epochs = [record.get("epoch") for record in metrics(output)]
     assert epochs == [1, 2]
     monkeypatch.setattr(model_dir, "save_metrics", save_metrics)
     assert main(["train", "--resume", str(output)]) == 0  # picks up at epoch 3
-    epochs = [json.loads(line).get("epoch") for line in
-              (output / "metrics.jsonl").read_text().splitlines()]
+    epochs = [record.get("epoch") for record in metrics(output)]
     assert epochs[:3] == [1, 2, 3]
 
 
