@@ -62,7 +62,7 @@ class TaggerNetwork(nn.Module):
         Without dropout between encoder and head (eval mode), the head scores the rows
         and each sentence's scores are picked out: the same numbers, computed on the
         rows' tokens instead of the sentences padded to the longest one, and picked out
-        at the width of the tags, not of the features. Padding scores zero; decoders
+        at the width of the tags, not of the features. Padding scores zero here; decoders
         read the mask."""
         if self.training:
             return self.head.potentials(self.features(batch))
