@@ -12,11 +12,19 @@ from tests.conftest import ROOT, SAMPLE
 
 
 def torchrun(*args: str) -> subprocess.CompletedProcess:
+    """`ner-rnn ARGS` on two ranks. Run again once if a rank aborted (SIGABRT): gloo's
+    TCP transport can abort a rank when the other closes its connections first at exit
+    (a known race); seen once, on rank 1 of a sharded tag in CI, and not reproduced in
+    sixty tries under load. A real failure fails both runs."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node", "2", "-m", "ner_rnn", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-                          timeout=300)
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                               "--nproc_per_node", "2", "-m", "ner_rnn", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+                              timeout=300)
+        if done.returncode == 0 or "(SIGABRT)" not in done.stderr:
+            break
+    return done
 
 
 @pytest.fixture(scope="module")
