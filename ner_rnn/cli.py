@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from ner_rnn import signals
 from ner_rnn.config import SCHEMES, load_config
-from ner_rnn.data.conll import format_conll, read_conll
+from ner_rnn.data.conll import format_conll, open_binary, read_conll
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
@@ -349,14 +349,7 @@ def _open_input(args: argparse.Namespace) -> BinaryIO | None:
         if _stdin() is None:
             raise DataFormatError("<stdin>: standard input is closed")
         return _stdin()
-    if os.path.isdir(args.input):
-        raise DataFormatError(f"{args.input}: is a directory, expected a file")
-    try:
-        return open(args.input, "rb")
-    except FileNotFoundError:
-        raise DataFormatError(f"{args.input}: no such file") from None
-    except OSError as error:
-        raise DataFormatError(f"{args.input}: cannot read ({error.strerror})") from None
+    return open_binary(args.input)
 
 
 def _input_lines(args: argparse.Namespace, stream: BinaryIO | None, progress: bool = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ner_rnn.data.schemes import is_valid_tag
 from ner_rnn.errors import DataFormatError, excerpt
@@ -25,17 +26,27 @@ class Sentence:
     document: int = 0  # index of the -DOCSTART- document it belongs to
 
 
-def read_text(path: str | Path) -> str:
-    """Read a UTF-8 file (BOM tolerated); unreadable files raise DataFormatError."""
-    path = Path(path)
-    if path.is_dir():
+def open_binary(path: str | Path) -> BinaryIO:
+    """Open a file to read its bytes; a directory, a missing or an unreadable file is a
+    DataFormatError naming it."""
+    if Path(path).is_dir():
         raise DataFormatError(f"{path}: is a directory, expected a file")
     try:
-        raw = path.read_bytes()
+        return open(path, "rb")
     except FileNotFoundError:
         raise DataFormatError(f"{path}: no such file") from None
     except OSError as error:
         raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 file (BOM tolerated); unreadable files raise DataFormatError."""
+    path = Path(path)
+    with open_binary(path) as file:
+        try:
+            raw = file.read()
+        except OSError as error:
+            raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
