@@ -27,6 +27,13 @@ def torchrun(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
+def failure(done: subprocess.CompletedProcess) -> str:
+    """What a failed torchrun said: each rank's own `error:` line first (torchrun's
+    report after it is long and names no cause), then the end of the output."""
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    return "\n".join([*errors, "...", done.stderr[-1500:]])
+
+
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     directory = tmp_path_factory.mktemp("ddp") / "model"
@@ -34,7 +41,7 @@ def model(tmp_path_factory):
                     "--set", "train.epochs=3", "--set", "threads=1",
                     "--set", f"data.train={SAMPLE / 'train.conll'}",
                     "--set", f"data.dev={SAMPLE / 'dev.conll'}", "--set", "data.test=null")
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, failure(done)
     summary = json.loads(done.stdout.strip().splitlines()[-1])  # rank 0 alone prints it
     assert summary["final"] and summary["dev"]["f1"] > 0.3
     return directory
@@ -60,7 +67,7 @@ def test_sharded_tagging_equals_single_process(model, tmp_path, kind):
                  "--chunk-size", "25", "--format", kind]) == 0
     done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
                     str(sharded), "--chunk-size", "25", "--format", kind)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, failure(done)
     assert sharded.read_text() == single.read_text()
     if kind == "json":
         assert len(single.read_text().splitlines()) == 2 * len(lines)

@@ -158,12 +158,12 @@ def test_sigterm_to_the_whole_group_is_reported_as_terminated(model, tmp_path):
 
 
 def test_torchrun_ranks_share_chunks_that_end_with_windows(model, source, tmp_path):
-    from tests.test_distributed import torchrun
+    from tests.test_distributed import failure, torchrun
 
     whole = tag(model, source, tmp_path / "whole", "--chunk-size", "100000", "--workers", "0")
     done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
                     str(tmp_path / "sharded"), "--chunk-size", "7")
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, failure(done)
     assert (tmp_path / "sharded").read_text(encoding="utf-8") == whole
 
 
