@@ -6,9 +6,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ner_rnn.data.conll import Sentence
+from ner_rnn.data.encoding import encode_tokens
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.schemes import convert
 from ner_rnn.data.vocab import Vocabularies
@@ -23,8 +27,10 @@ def predict(network: TaggerNetwork, preprocessor: Preprocessor,
             sentences: Sequence[Sequence[str]], documents: Sequence[int], scheme: str
             ) -> list[list[str]]:
     """Best tags of each non-empty tokenised sentence, written in `scheme`."""
-    examples = [preprocessor.example(tokens, document=document)
-                for tokens, document in zip(sentences, documents, strict=True)]
+    lengths = [len(tokens) for tokens in sentences]
+    examples = replace(encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s],
+                                     lengths, preprocessor.char_length),
+                       documents=np.asarray(documents, dtype=np.int64))
     batches = preprocessor.batches(examples, preprocessor.config.train.eval_batch_size)
     labels, model_scheme = preprocessor.vocabs.labels.items, preprocessor.config.model.scheme
     paths = over_batches(network, examples, batches, network.decode)

@@ -29,10 +29,10 @@ def test_ill_formed_gold_tags_are_learnt_as_the_entities_they_name():
     # both name one-token entities, which the model must learn in a form it can output.
     bioes = [Sentence(["Ann", "sang", "Bo"], ["B-PER", "O", "S-PER"])]
     prep = preprocessor(bioes, "data.scheme=bioes")
-    assert model_tags(prep, prep.examples(bioes)[0]) == ["S-PER", "O", "S-PER"]
+    assert model_tags(prep, prep.examples(bioes)) == ["S-PER", "O", "S-PER"]
     iob1 = [Sentence(["to", "Rome", "now"], ["O", "B-LOC", "O"])]
     prep = preprocessor(iob1, "data.scheme=iob1", "model.scheme=iob2")
-    assert model_tags(prep, prep.examples(iob1)[0]) == ["O", "B-LOC", "O"]
+    assert model_tags(prep, prep.examples(iob1)) == ["O", "B-LOC", "O"]
 
 
 def test_constrained_crf_loss_stays_finite_on_ill_formed_gold():

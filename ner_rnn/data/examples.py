@@ -13,7 +13,7 @@ import numpy as np
 from ner_rnn.config import Config
 from ner_rnn.data.batching import plan_batches
 from ner_rnn.data.conll import Sentence
-from ner_rnn.data.encoding import Example, encode
+from ner_rnn.data.encoding import Encoded, Example, encode
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
 
@@ -59,11 +59,13 @@ class Preprocessor:
         model_tags = None if tags is None else self.model_tags(tags)
         return encode(self.vocabs, list(tokens), model_tags, self.char_length, document)
 
-    def examples(self, sentences: Sequence[Sentence]) -> list[Example]:
-        """Tagged sentences (a training corpus) as examples with their documents."""
-        return [self.example(s.tokens, s.tags, s.document) for s in sentences]
+    def examples(self, sentences: Sequence[Sentence]) -> Encoded:
+        """Tagged sentences (a training corpus) as one encoded block with their documents:
+        `collate` gathers a batch from it by index, with no work per sentence."""
+        return Encoded.from_examples([self.example(s.tokens, s.tags, s.document)
+                                      for s in sentences])
 
-    def batches(self, examples: Sequence[Example], batch_size: int,
+    def batches(self, examples: Sequence[Example] | Encoded, batch_size: int,
                 rng: np.random.Generator | None = None) -> list[list[list[int]]]:
         """Batches of encoder rows (document windows when `model.document_context` is
         set), each row a list of example indices; shuffled when `rng` is given."""

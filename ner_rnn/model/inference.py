@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
 
 from ner_rnn.data.batching import Batch, collate
-from ner_rnn.data.encoding import Example
+from ner_rnn.data.encoding import Encoded
 from ner_rnn.model.network import TaggerNetwork
 
 Result = TypeVar("Result")
@@ -27,7 +27,7 @@ def evaluating(network: TaggerNetwork) -> Iterator[None]:
         network.train(was_training)
 
 
-def over_batches(network: TaggerNetwork, examples: Sequence[Example],
+def over_batches(network: TaggerNetwork, examples: Encoded,
                  batches: list[list[list[int]]], decode: Callable[[Batch], list[Result]]
                  ) -> list[Result]:
     """`decode(batch)` for each planned batch (see `Preprocessor.batches`), in eval mode

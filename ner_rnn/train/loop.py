@@ -23,7 +23,7 @@ from ner_rnn import distributed, model_dir, signals
 from ner_rnn.config import Config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import Sentence, read_conll
-from ner_rnn.data.encoding import Example
+from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
@@ -55,7 +55,7 @@ class Run:
     model: torch.nn.Module  # computes the loss: the network, or its DDP wrapper
     optimizer: Optimizer
     corpora: Corpora
-    examples: list[Example]  # the training sentences, encoded once
+    examples: Encoded  # the training sentences, encoded once
     rng: np.random.Generator  # shuffles the batches
     word_dropout: WordDropout | None
     output: ModelOutput | None  # None: nothing is saved (benchmarks; ranks other than 0)
