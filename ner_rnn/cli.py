@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from ner_rnn import signals
 from ner_rnn.config import SCHEMES, load_config
-from ner_rnn.data.conll import format_conll, open_binary, read_conll
+from ner_rnn.data.conll import format_conll, read_conll
+from ner_rnn.data.text import open_binary
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file

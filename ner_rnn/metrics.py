@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ner_rnn.data.conll import read_text
 from ner_rnn.data.schemes import is_valid_tag, spans, to_iob2_prefixes
+from ner_rnn.data.text import file_lines
 from ner_rnn.errors import DataFormatError, excerpt
 
 
@@ -84,7 +84,7 @@ def score_predictions_file(path: str | Path) -> dict:
     gold: list[str] = []
     predicted: list[str] = []
     width = None
-    for number, line in enumerate(read_text(path).split("\n"), start=1):
+    for number, line in enumerate(file_lines(path), start=1):
         fields = line.split()
         if not fields or fields[0] == "-X-":
             if gold:

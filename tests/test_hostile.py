@@ -597,3 +597,34 @@ def test_bad_torchrun_variables_are_one_line(monkeypatch, model, capsys):
 def test_unicode_digits_in_a_fasttext_header_are_not_a_header(write):
     with pytest.raises(DataFormatError, match="v.vec:2: expected a word and 1 values"):
         read_vectors(write("v.vec", "³ ²\nparis 1 2\n"), {"paris"})
+
+
+def test_an_endless_line_is_refused_before_it_fills_memory(tmp_path, model, capsys):
+    """/dev/zero is one line that never ends: every reader of user text stops at its first
+    mebibyte with the file and line, not when memory runs out."""
+    output = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), "--input", "/dev/zero",
+                 "--output", str(output)]) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        "error: /dev/zero:1: line longer than 1048576 bytes; split it into sentences or "
+        "paragraphs")
+    assert not output.exists()
+    assert main(["evaluate", "--predictions", "/dev/zero"]) == 2
+    assert "/dev/zero:1: line longer than" in one_error_line(capsys.readouterr().err)
+    with pytest.raises(DataFormatError, match="zero:1: line longer than"):
+        train(load_config(None, [*TINY, "data.train=/dev/zero"]), tmp_path / "m")
+    bomb = tmp_path / "v.vec.gz"  # 2 MiB of one line, in a few kilobytes
+    bomb.write_bytes(gzip.compress(b"paris " + b"1 " * (1 << 20)))
+    with pytest.raises(DataFormatError, match="v.vec.gz:1: line longer than"):
+        read_vectors(bomb, {"paris"})
+
+
+def test_a_line_of_the_longest_length_is_read(monkeypatch, write):
+    from ner_rnn.data import text
+
+    monkeypatch.setattr(text, "MAX_LINE_BYTES", 8)
+    longest = write("ok.txt", b"12345678\n1234567\r\n12345678")  # 8 bytes each, ends aside
+    assert text.file_lines(longest) == ["12345678", "1234567", "12345678"]
+    for name, content in [("a.txt", b"12345678\n123456789\n"), ("b.txt", b"1\n123456789")]:
+        with pytest.raises(DataFormatError, match=f"{name}:2: line longer than 8 bytes"):
+            text.file_lines(write(name, content))

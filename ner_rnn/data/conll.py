@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from ner_rnn.data.schemes import is_valid_tag
+from ner_rnn.data.text import file_lines
 from ner_rnn.errors import DataFormatError, excerpt
 
 
@@ -26,40 +26,9 @@ class Sentence:
     document: int = 0  # index of the -DOCSTART- document it belongs to
 
 
-def open_binary(path: str | Path) -> BinaryIO:
-    """Open a file to read its bytes; a directory, a missing or an unreadable file is a
-    DataFormatError naming it."""
-    if Path(path).is_dir():
-        raise DataFormatError(f"{path}: is a directory, expected a file")
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise DataFormatError(f"{path}: no such file") from None
-    except OSError as error:
-        raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
-
-
-def read_text(path: str | Path) -> str:
-    """Read a UTF-8 file (BOM tolerated); unreadable files raise DataFormatError."""
-    path = Path(path)
-    with open_binary(path) as file:
-        try:
-            raw = file.read()
-        except OSError as error:
-            raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        byte = raw[error.start : error.start + 1].hex()
-        raise DataFormatError(
-            f"{path}:{line}: invalid UTF-8 (byte 0x{byte}); convert the file to UTF-8"
-        ) from None
-
-
 def read_conll(path: str | Path, tag_column: int = -1, tagged: bool = True) -> list[Sentence]:
     """Read every sentence of a CoNLL file; format errors name the file and line."""
-    sentences = list(parse_conll(read_text(path).split("\n"), path, tag_column, tagged))
+    sentences = list(parse_conll(file_lines(path), path, tag_column, tagged))
     if not sentences:
         raise DataFormatError(f"{path}: no sentences found (expected CoNLL columns)")
     return sentences

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ner_rnn.data.text import raw_lines
 from ner_rnn.errors import DataFormatError, excerpt
 
 
@@ -27,7 +28,7 @@ def read_vectors(path: str | Path, wanted: set[str]) -> tuple[dict[str, np.ndarr
     number = 0
     try:
         with _open(path) as lines:
-            for number, raw in enumerate(lines, start=1):
+            for number, raw in enumerate(raw_lines(lines, path), start=1):
                 dim = _read_line(path, number, raw, wanted, found, dim)
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise DataFormatError(f"{path}:{number + 1}: truncated or corrupt gzip file "

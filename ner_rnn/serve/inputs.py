@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ner_rnn.data.conll import parse_conll
+from ner_rnn.data.text import decoded_lines
 from ner_rnn.errors import DataFormatError
 
 Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
@@ -34,22 +35,6 @@ def _conll_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
         yield " ".join(sentence.tokens), sentence.document
     if not found:
         raise DataFormatError(f"{name}: no sentences found (expected CoNLL columns)")
-
-
-def decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
-    """The stream's lines without their line ends, decoded strictly as UTF-8."""
-    number = 0
-    try:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise DataFormatError(
-                    f"{name}:{number}: invalid UTF-8 (byte 0x{raw[error.start]:02x}); "
-                    "convert the input to UTF-8") from None
-            yield text.rstrip("\r\n")
-    except OSError as error:
-        raise DataFormatError(f"{name}:{number + 1}: cannot read ({error.strerror})") from None
 
 
 def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:
