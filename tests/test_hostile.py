@@ -623,8 +623,9 @@ def test_a_line_of_the_longest_length_is_read(monkeypatch, write):
     from ner_rnn.data import text
 
     monkeypatch.setattr(text, "MAX_LINE_BYTES", 8)
-    longest = write("ok.txt", b"12345678\n1234567\r\n12345678")  # 8 bytes each, ends aside
-    assert text.file_lines(longest) == ["12345678", "1234567", "12345678"]
-    for name, content in [("a.txt", b"12345678\n123456789\n"), ("b.txt", b"1\n123456789")]:
+    longest = write("ok.txt", b"12345678\n12345678\r\n12345678")  # 8 bytes each, ends aside
+    assert text.file_lines(longest) == ["12345678", "12345678", "12345678"]
+    for name, content in [("a.txt", b"12345678\n123456789\n"), ("b.txt", b"1\n123456789"),
+                          ("c.txt", b"1\r\n123456789\r\n")]:
         with pytest.raises(DataFormatError, match=f"{name}:2: line longer than 8 bytes"):
             text.file_lines(write(name, content))

@@ -32,11 +32,12 @@ def open_binary(path: str | Path) -> BinaryIO:
 
 def raw_lines(stream: BinaryIO, name: str | Path) -> Iterator[bytes]:
     """The stream's lines as bytes, line ends kept, read as they are needed; a line
-    longer than MAX_LINE_BYTES is a DataFormatError naming NAME:LINE."""
+    longer than MAX_LINE_BYTES, its end (LF or CRLF) aside, is a DataFormatError naming
+    NAME:LINE."""
     number = 0
-    while raw := stream.readline(MAX_LINE_BYTES + 1):
+    while raw := stream.readline(MAX_LINE_BYTES + 2):  # room for the longest line and "\r\n"
         number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        if len(raw.removesuffix(b"\n").removesuffix(b"\r")) > MAX_LINE_BYTES:
             raise DataFormatError(f"{name}:{number}: line longer than {MAX_LINE_BYTES} bytes; "
                                   "split it into sentences or paragraphs")
         yield raw
