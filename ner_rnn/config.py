@@ -299,6 +299,8 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
         value = float(value)  # YAML 1.1 reads 1e-3 and 1.0e3 as strings
     if base is int and isinstance(value, bool) or not isinstance(value, base):
         raise ConfigError(f"{dotted}: expected {_describe(allowed)}, got {excerpt(value)}")
+    if base is str and "\0" in value:  # no file name can hold one: open() would raise
+        raise ConfigError(f"{dotted}: expected a string without NUL, got {excerpt(value)}")
     if base is float and not math.isfinite(value):  # NaN passes every comparison
         raise ConfigError(f"{dotted}: expected a finite number, got {value}")
     choices = rules.get("choices")

@@ -37,6 +37,8 @@ def test_contract_keys_exist():
     ("zzz: 1", "zzz: unknown key; valid keys: seed, device"),
     ("- a\n- b", "expected a mapping of config keys at the top level"),
     ("train: {epochs: [", "c.yaml:1:"),
+    ('data: {train: "a\\0b"}', r"data.train: expected a string without NUL, got 'a\x00b'"),
+    ('output_dir: "m\\0"', "output_dir: expected a string without NUL"),
 ])
 def test_bad_values_name_the_dotted_key(write, yaml_text, message):
     with pytest.raises(ConfigError) as error:
