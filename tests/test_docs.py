@@ -1,6 +1,7 @@
 """The README and the shipped configs stay in step with the code."""
 
 import dataclasses
+import re
 import typing
 
 import pytest
@@ -27,3 +28,13 @@ def test_readme_config_reference_lists_every_key():
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     load_config(path)
+
+
+def test_readme_layout_names_every_module():
+    """report/ is named as a folder; every other module by its file name."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout of the package"):readme.index("## Performance")]
+    named = set(re.findall(r"[\w]+\.py", layout))
+    modules = {path.name for path in (ROOT / "ner_rnn").rglob("*.py")
+               if path.parent.name != "report" and path.name != "__init__.py"}
+    assert modules - named == set()
