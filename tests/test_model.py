@@ -138,6 +138,19 @@ def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_
     assert all(p.grad is not None for p in net.parameters())
 
 
+@pytest.mark.parametrize("chars", ["cnn", "lstm"])
+def test_each_spelling_is_encoded_once_and_reaches_every_token_spelt_so(chars):
+    net = network(chars=chars).eval()
+    rows = collate(SENTENCES, [[0, 1], [2]]).rows  # [2, 0, 0] twice, [7] three times
+    assert len(rows.chars) - 1 == 7 < int(rows.mask.sum()) == 10  # spellings, tokens
+    width = net.embedder.chars.output_size
+    with torch.no_grad():
+        found = net.embedder(rows)[..., 5 : 5 + width]  # (rows, row time, char features)
+        alone = net.embedder.chars(rows.chars[rows.spelling[rows.mask]])  # token by token
+    torch.testing.assert_close(found[rows.mask], alone)
+    assert torch.all(found[~rows.mask] == 0)  # padding: zero
+
+
 @pytest.mark.parametrize("width", [1, 3, 4])
 def test_char_cnn_equals_a_convolution_and_max_over_each_word(width):
     from ner_rnn.config import CharConfig
@@ -153,8 +166,8 @@ def test_char_cnn_equals_a_convolution_and_max_over_each_word(width):
     h = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, width - 1 - left)), kernel,
                                    cnn.window.bias)  # (words, filters, chars)
     h = h.masked_fill((chars.flatten(0, 1) == 0).unsqueeze(1), float("-inf")).amax(dim=2)
-    expected = torch.where(mask.flatten().unsqueeze(1), h, 0.0).view(2, 3, 5)
-    found = cnn(chars, mask)
+    expected = h[mask.flatten()]  # (words, filters)
+    found = cnn(chars.flatten(0, 1)[mask.flatten()])  # the real words alone
     torch.testing.assert_close(found, expected)
     found.sum().backward()
     assert cnn.embedding.weight.grad[0].abs().sum() == 0  # the padding character never learns

@@ -52,14 +52,16 @@ def test_collate_pads_masks_and_keeps_long_sentences_whole():
     short = encode(vocabs, ["b", "aa"], ["B-X", "O"], char_length=5)
     batch = collate([long, short], [[1], [0]])
     rows, sentences = batch.rows, batch.sentences
-    assert rows.words.shape == (2, 3000) and rows.chars.shape == (2, 3000, 2)
+    assert rows.words.shape == rows.spelling.shape == (2, 3000)
+    assert rows.chars.shape == (3, 2)  # each spelling once: padding, "aa", "b"
+    assert rows.chars[0].tolist() == [0, 0] and rows.spelling[rows.mask].min() > 0
     assert sentences.lengths.tolist() == rows.lengths.tolist() == [2, 3000]
     assert sentences.mask.dtype == torch.bool and sentences.mask.sum().item() == 3002
     b, aa = vocabs.words.id("b"), vocabs.words.id("aa")
     assert rows.words[0, :3].tolist() == [b, aa, 0]
     assert sentences.tags[0, :3].tolist() == [0, 1, 0]  # labels sorted: B-X = 0, O = 1
     a_id, b_char = vocabs.chars.id("a"), vocabs.chars.id("b")
-    assert rows.chars[0, :3].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
+    assert rows.chars[rows.spelling[0, :3]].tolist() == [[b_char, 0], [a_id, a_id], [0, 0]]
     assert rows.casing[0, :3].tolist() == [3, 3, 0]
     assert batch.indices == [1, 0]
 
@@ -87,7 +89,8 @@ def test_collate_windows_read_sentences_as_one_row_and_map_them_back():
     a, bb, c = (vocabs.words.id(w) for w in ("a", "bb", "c"))
     assert rows.words.tolist() == [[a, bb, c, a, a], [bb, 0, 0, 0, 0]]  # (rows, row time)
     assert rows.lengths.tolist() == [5, 1] and sentences.lengths.tolist() == [2, 3, 1]
-    assert rows.chars.shape == (2, 5, 2) and rows.chars[1, 0].tolist() == [vocabs.chars.id("b")] * 2
+    assert rows.chars.shape == (4, 2)  # padding, "a", "bb", "c"
+    assert rows.chars[rows.spelling[1, 0]].tolist() == [vocabs.chars.id("b")] * 2
     assert batch.indices == [0, 1, 2]
     assert sentences.mask.shape == sentences.tags.shape == sentences.positions.shape == (3, 3)
     picked = sentences.from_rows(rows.words.unsqueeze(-1).float()).squeeze(-1)  # (batch, time)

@@ -31,7 +31,7 @@ class CharCNN(nn.Module):
     character's contribution at each window offset (character vectors times the
     convolution's weights, a small product per step), then each window's sum of its
     entries (`embedding_bag`). The same function as `nn.Conv1d` over the vectors, with
-    a fraction of the work, for every token of a batch in a few ops.
+    a fraction of the work, for all the words of a batch in a few ops.
     """
 
     def __init__(self, config: CharConfig, num_chars: int):
@@ -51,19 +51,19 @@ class CharCNN(nn.Module):
         penalty[(config.width - 1) // 2, 0] = NEG_INF
         self.register_buffer("penalty", penalty.flatten(0, 1), persistent=False)
 
-    def forward(self, chars: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """chars: long (rows, time, chars), 0-padded; mask: bool (rows, time) ->
-        float (rows, time, filters), zero on padding."""
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars: long (words, chars), 0-padded, each word with a character -> float
+        (words, filters)."""
         vectors = self.embedding.weight * self.real  # (num chars, dim)
         weight = self.window.weight.view(self.output_size, self.width, -1)  # (filters, width, dim)
         table = (vectors @ weight.permute(1, 2, 0)).flatten(0, 1)  # (width * chars, filters)
         left = (self.width - 1) // 2
-        padded = F.pad(chars, (left, self.width - 1 - left))  # (rows, time, chars + width - 1)
-        windows = padded.unfold(2, self.width, 1) + self.offsets  # (rows, time, chars, width)
+        padded = F.pad(chars, (left, self.width - 1 - left))  # (words, chars + width - 1)
+        windows = padded.unfold(1, self.width, 1) + self.offsets  # (words, chars, width)
         h = F.embedding_bag(windows.reshape(-1, self.width), table + self.penalty, mode="sum")
-        h = h.view(*chars.shape, -1).max(dim=2).values  # (rows, time, filters)
+        h = h.view(*chars.shape, -1).max(dim=1).values  # (words, filters)
         # the bias is the same at every position: added after the max, it moves it alike
-        return (h + self.window.bias) * mask.unsqueeze(2)
+        return h + self.window.bias
 
 
 class CharLSTM(nn.Module):
@@ -77,20 +77,16 @@ class CharLSTM(nn.Module):
         self.backward_lstm = nn.LSTM(config.dim, config.hidden_size, batch_first=True)
         self.output_size = 2 * config.hidden_size
 
-    def forward(self, chars: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """chars: long (rows, time, chars), 0-padded; mask: bool (rows, time) ->
-        float (rows, time, 2 * hidden), zero on padding. Real tokens are read in
-        LENGTH_GROUPS groups of similar length, each cut to its own longest word: most
-        words are short, and padding to the batch's longest would multiply the steps."""
-        words = chars[mask]  # (tokens, chars)
-        lengths = (words != 0).sum(dim=1)  # (tokens,), every word has a character
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars: long (words, chars), 0-padded, each word with a character -> float
+        (words, 2 * hidden). The words are read in LENGTH_GROUPS groups of similar
+        length, each cut to its own longest word: most words are short, and padding to
+        the batch's longest would multiply the steps."""
+        lengths = (chars != 0).sum(dim=1)  # (words,)
         order = torch.argsort(lengths)
-        outputs = [self._final_states(words[group, : int(lengths[group[-1]])], lengths[group])
+        outputs = [self._final_states(chars[group, : int(lengths[group[-1]])], lengths[group])
                    for group in order.tensor_split(LENGTH_GROUPS) if group.numel()]
-        per_token = torch.cat(outputs)[torch.argsort(order)]  # (tokens, 2 * hidden)
-        out = per_token.new_zeros(mask.shape + (self.output_size,))
-        out[mask] = per_token  # (rows, time, 2 * hidden)
-        return out
+        return torch.cat(outputs)[torch.argsort(order)]  # (words, 2 * hidden)
 
     def _final_states(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """words: long (words, chars); lengths: long (words,) -> float (words, 2 * hidden)."""
@@ -142,7 +138,10 @@ class Embedder(nn.Module):
         whatever dropout leaves of 0."""
         parts = [self.words(rows.words)]  # (rows, row time, word dim)
         if self.chars is not None:
-            parts.append(self.chars(rows.chars, rows.mask))  # (rows, row time, char features)
+            # each distinct spelling once (row 0 of rows.chars is padding), then per token
+            spellings = self.chars(rows.chars[1:])  # (spellings, char features)
+            spellings = F.pad(spellings, (0, 0, 1, 0))  # (1 + spellings, ...): padding scores 0
+            parts.append(F.embedding(rows.spelling, spellings))  # (rows, row time, char features)
         if self.casing is not None:
             parts.append(self.casing(rows.casing))  # (rows, row time, casing dim)
         return self.dropout(torch.cat(parts, dim=-1))
