@@ -27,6 +27,8 @@ def predict(network: TaggerNetwork, preprocessor: Preprocessor,
             sentences: Sequence[Sequence[str]], documents: Sequence[int], scheme: str
             ) -> list[list[str]]:
     """Best tags of each non-empty tokenised sentence, written in `scheme`."""
+    if len(documents) != len(sentences):
+        raise ValueError(f"{len(sentences)} sentences but {len(documents)} document ids")
     lengths = [len(tokens) for tokens in sentences]
     examples = replace(encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s],
                                      lengths, preprocessor.char_length),

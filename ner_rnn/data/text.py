@@ -3,7 +3,7 @@
 Every reader of user text (corpora, prediction files, `tag`'s input) goes through here:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, and so does a line
 longer than MAX_LINE_BYTES, so an endless line (`/dev/zero`, a decompression bomb) can
-never fill memory. A BOM starting the input is dropped.
+never fill memory. `decoded_lines` drops a BOM that starts the input.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def raw_lines(stream: BinaryIO, name: str | Path) -> Iterator[bytes]:
     while raw := stream.readline(MAX_LINE_BYTES + 2):  # room for the longest line and "\r\n"
         number += 1
         if len(raw.removesuffix(b"\n").removesuffix(b"\r")) > MAX_LINE_BYTES:
-            raise DataFormatError(f"{name}:{number}: line longer than {MAX_LINE_BYTES} bytes; "
-                                  "split it into sentences or paragraphs")
+            raise DataFormatError(f"{name}:{number}: line longer than {MAX_LINE_BYTES} bytes, "
+                                  "the most a line may hold")
         yield raw
 
 
