@@ -56,7 +56,11 @@ def environment_int(name: str, default: int, minimum: int = 0) -> int:
 
 
 def leave(world: World) -> None:
+    """Leave the process group once every rank is done with it: the barrier keeps a rank
+    from closing its connections while another still uses them (a rank whose peer hangs
+    up mid-operation is aborted by gloo)."""
     if world.active and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
