@@ -168,7 +168,8 @@ def fit(run: Run) -> dict:
     finally:
         if run.output is not None:
             run.output.abandon()  # a run that never saved leaves no trace
-    if run.config.train.patience is not None and run.progress.stale >= run.config.train.patience:
+    if (run.world.is_main and run.config.train.patience is not None
+            and run.progress.stale >= run.config.train.patience):
         log.info("no dev F1 gain for %d epochs: stopped early", run.progress.stale)
     distributed.leave(run.world)
     if run.output is None:
