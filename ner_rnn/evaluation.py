@@ -6,10 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.encoding import encode_tokens
@@ -27,12 +24,9 @@ def predict(network: TaggerNetwork, preprocessor: Preprocessor,
             sentences: Sequence[Sequence[str]], documents: Sequence[int], scheme: str
             ) -> list[list[str]]:
     """Best tags of each non-empty tokenised sentence, written in `scheme`."""
-    if len(documents) != len(sentences):
-        raise ValueError(f"{len(sentences)} sentences but {len(documents)} document ids")
     lengths = [len(tokens) for tokens in sentences]
-    examples = replace(encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s],
-                                     lengths, preprocessor.char_length),
-                       documents=np.asarray(documents, dtype=np.int64))
+    examples = encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s], lengths,
+                             preprocessor.char_length).with_documents(documents)
     batches = preprocessor.batches(examples, preprocessor.config.train.eval_batch_size)
     labels, model_scheme = preprocessor.vocabs.labels.items, preprocessor.config.model.scheme
     paths = over_batches(network, examples, batches, network.decode)

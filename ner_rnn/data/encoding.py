@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import chain
 
@@ -73,6 +73,13 @@ class Encoded:
         lengths = self.lengths[indices]
         placed = np.cumsum(lengths) - lengths  # where each chosen sentence's tokens land
         return np.repeat(self.starts[indices] - placed, lengths) + np.arange(lengths.sum())
+
+    def with_documents(self, documents: Sequence[int]) -> Encoded:
+        """The same sentences with these document ids, one per sentence."""
+        if len(documents) != len(self):
+            raise ValueError(f"documents: expected one id per sentence ({len(self)}), "
+                             f"got {len(documents)}")
+        return replace(self, documents=np.asarray(documents, dtype=np.int64))
 
     def take(self, indices: Sequence[int] | np.ndarray) -> Encoded:
         """The sentences `indices`, in that order."""

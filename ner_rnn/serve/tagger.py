@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ner_rnn import evaluation
@@ -113,7 +111,4 @@ def _documents(encoded: Encoded, documents: Sequence[int] | None) -> Encoded:
     the empty sentences so far (an empty sentence ends a document)."""
     if documents is None:
         documents = list(itertools.accumulate(int(n == 0) for n in encoded.lengths.tolist()))
-    if len(documents) != len(encoded):
-        raise ValueError(f"documents: expected one id per sentence ({len(encoded)}), "
-                         f"got {len(documents)}")
-    return replace(encoded, documents=np.asarray(documents, dtype=np.int64))
+    return encoded.with_documents(documents)
