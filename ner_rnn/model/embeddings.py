@@ -30,8 +30,9 @@ class CharCNN(nn.Module):
     ends) is linear in those vectors, so it is computed as a lookup: one table of each
     character's contribution at each window offset (character vectors times the
     convolution's weights, a small product per step), then each window's sum of its
-    entries (`embedding_bag`). The same function as `nn.Conv1d` over the vectors, with
-    a fraction of the work, for all the words of a batch in a few ops.
+    entries (`embedding_bag`), then the maximum over the word (`_WindowMax`). The same
+    function as `nn.Conv1d` over the vectors, with a fraction of the work, for all the
+    words of a batch in a few ops.
     """
 
     def __init__(self, config: CharConfig, num_chars: int):
@@ -59,11 +60,53 @@ class CharCNN(nn.Module):
         table = (vectors @ weight.permute(1, 2, 0)).flatten(0, 1)  # (width * chars, filters)
         left = (self.width - 1) // 2
         padded = F.pad(chars, (left, self.width - 1 - left))  # (words, chars + width - 1)
-        windows = padded.unfold(1, self.width, 1) + self.offsets  # (words, chars, width)
-        h = F.embedding_bag(windows.reshape(-1, self.width), table + self.penalty, mode="sum")
-        h = h.view(*chars.shape, -1).max(dim=1).values  # (words, filters)
+        windows = padded.unfold(1, self.width, 1).transpose(0, 1)  # (chars, words, width)
+        windows = windows + self.offsets  # rows of the table
+        h = _WindowMax.apply(table + self.penalty, windows)  # (words, filters)
         # the bias is the same at every position: added after the max, it moves it alike
         return h + self.window.bias
+
+
+class _WindowMax(torch.autograd.Function):
+    """Each word's maximum over its windows of the sum of their table rows, with the
+    gradient of `torch.max`: all of it to the first window that reaches the maximum.
+
+    Windows are laid out position first, so the maximum runs over the outer dimension
+    (a fraction of the time of one over the middle); the backward pass adds each
+    gradient to the table rows of its one winning window, not a gradient per window."""
+
+    @staticmethod
+    def forward(ctx, table: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+        """table: float (width * chars, filters); windows: long (positions, words, width),
+        rows of table -> float (words, filters)."""
+        positions, words, width = windows.shape
+        windows = windows.reshape(-1, width)  # (positions * words, width)
+        h = F.embedding_bag(windows, table, mode="sum").view(positions, words, -1)
+        best = h.amax(dim=0)  # (words, filters)
+        ctx.save_for_backward(h, best, windows)
+        ctx.table_rows = table.size(0)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        h, best, windows = ctx.saved_tensors
+        (positions, words, filters), width = h.shape, windows.size(1)
+        # the first window at the maximum: the least of its position, where every window
+        # below the maximum counts its position plus `positions` (float ops: a comparison's
+        # boolean output takes several times as long)
+        order = torch.arange(positions, dtype=h.dtype, device=h.device).view(-1, 1, 1)
+        below = (h - best).sign_()  # (positions, words, filters): -1 below the maximum, else 0
+        first = torch.add(order, below, alpha=-positions).amin(dim=0)  # (words, filters)
+        # a NaN maximum matches no window: the clamp keeps the index in range all the same
+        first = first.clamp_(0, positions - 1).long()
+        word = torch.arange(words, device=h.device)  # (words,)
+        winners = (first * words + word.unsqueeze(1)).flatten()  # (words * filters,)
+        rows = windows.index_select(0, winners)  # the winning windows' rows
+        cells = rows.view(words, filters, width) * filters  # (words, filters, width)
+        cells += torch.arange(filters, device=h.device).unsqueeze(1)  # + each filter's column
+        table_grad = grad.new_zeros(ctx.table_rows * filters)
+        table_grad.index_add_(0, cells.flatten(), grad.unsqueeze(2).expand_as(cells).flatten())
+        return table_grad.view(ctx.table_rows, filters), None
 
 
 class CharLSTM(nn.Module):
