@@ -259,9 +259,9 @@ def test_crf_loss_batched_equals_one_at_a_time_and_trains_every_parameter():
     features = torch.randn(2, 3, 4)
     tags = torch.tensor([[0, 1, 3], [4, 3, 0]])
     mask = torch.tensor([[True, True, True], [True, True, False]])
-    batched = head.loss(features, tags, mask) * mask.sum()
-    alone = sum(head.loss(features[i : i + 1, :n], tags[i : i + 1, :n], mask[i : i + 1, :n]) * n
-                for i, n in enumerate([3, 2]))
+    batched = head.loss(head.potentials(features), tags, mask) * mask.sum()
+    alone = sum(head.loss(head.potentials(features[i : i + 1, :n]), tags[i : i + 1, :n],
+                          mask[i : i + 1, :n]) * n for i, n in enumerate([3, 2]))
     assert batched.item() == pytest.approx(alone.item(), abs=1e-4)
     batched.backward()
     for name, parameter in head.named_parameters():

@@ -73,13 +73,13 @@ class SoftmaxHead(_Head):
             return super().decode(p, mask)
         return p.emissions.argmax(dim=-1) * mask  # (batch, time): no transition matters
 
-    def loss(self, features: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def loss(self, p: Potentials, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy over real tokens; padding never enters the loss.
 
-        features: float (batch, time, input); tags: long (batch, time); mask: bool (batch, time).
+        p: this head's potentials of the batch; tags: long (batch, time); mask: bool
+        (batch, time).
         """
-        scores = self.projection(features[mask])  # (tokens, tags): real tokens only
-        return F.cross_entropy(scores, tags[mask])
+        return F.nll_loss(p.emissions[mask], tags[mask])  # log-probabilities of real tokens
 
 
 class CRFHead(_Head):
@@ -99,9 +99,12 @@ class CRFHead(_Head):
         return Potentials(emissions, self.transitions + self.transition_penalty,
                           self.start + self.start_penalty, self.end + self.end_penalty)
 
-    def loss(self, features: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Negative log-likelihood of the gold sequences, per token (forward algorithm)."""
-        p = self.potentials(features)
+    def loss(self, p: Potentials, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of the gold sequences, per token (forward algorithm).
+
+        p: this head's potentials of the batch; tags: long (batch, time); mask: bool
+        (batch, time).
+        """
         nll = log_partition(p, mask) - sequence_score(p, tags, mask)  # (batch,)
         return nll.sum() / mask.sum()
 

@@ -45,12 +45,12 @@ class TaggerNetwork(nn.Module):
     def features(self, batch: Batch) -> torch.Tensor:
         """Encoder features per sentence: float (batch, time, encoder output), zero on
         padding: each sentence's tokens picked out of its row."""
-        return self.feature_dropout(batch.sentences.from_rows(self.encode(batch)))
+        return batch.sentences.from_rows(self.encode(batch))
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Scalar training loss of a tagged batch."""
         sentences = batch.sentences
-        return self.head.loss(self.features(batch), sentences.tags, sentences.mask)
+        return self.head.loss(self.potentials(batch), sentences.tags, sentences.mask)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """The training loss: calling the module (as DistributedDataParallel does) trains."""
@@ -59,14 +59,12 @@ class TaggerNetwork(nn.Module):
     def potentials(self, batch: Batch) -> Potentials:
         """The head's scores per sentence: emissions float (batch, time, tags).
 
-        Without dropout between encoder and head (eval mode), the head scores the rows
-        and each sentence's scores are picked out: the same numbers, computed on the
-        rows' tokens instead of the sentences padded to the longest one, and picked out
-        at the width of the tags, not of the features. Padding scores zero here; decoders
-        read the mask."""
-        if self.training:
-            return self.head.potentials(self.features(batch))
-        p = self.head.potentials(self.encode(batch))  # emissions (rows, row time, tags)
+        The head scores the rows (dropout, in training, applies to the rows' features:
+        with locked dropout one mask per row) and each sentence's scores are picked out:
+        the head works on the rows' tokens instead of the sentences padded to the
+        longest one, and the pick is at the width of the tags, not of the features.
+        Padding scores zero here; decoders read the mask."""
+        p = self.head.potentials(self.feature_dropout(self.encode(batch)))  # (rows, row time, tags)
         return p._replace(emissions=batch.sentences.from_rows(p.emissions))
 
     def decode(self, batch: Batch) -> list[list[int]]:
