@@ -81,6 +81,7 @@ def gradients(value: torch.Tensor, p: Potentials) -> list[torch.Tensor]:
     return [torch.zeros_like(x) if g is None else g for g, x in zip(found, p)]
 
 
+SIXTEEN = [3, 1, 2, 2, 1, 3, 2, 1, 1, 2, 3, 1, 2, 1, 3, 2]  # 32 chains: no idle ones
 # the recursions (CPU) and the tree of matrix products (what a GPU runs)
 ALGORITHMS = [log_partition, decoding._tree_log_partition]
 
@@ -88,7 +89,7 @@ ALGORITHMS = [log_partition, decoding._tree_log_partition]
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("scale, transition", [(1.0, None), (50.0, 100.0), (50.0, 1000.0)])
 @pytest.mark.parametrize("lengths", [[4, 1, 3], [5, 2, 5, 4], [1], [2, 1], [3, 3], [7, 2, 6],
-                                     [8, 1, 5, 2]])
+                                     [8, 1, 5, 2], SIXTEEN])
 def test_log_partition_equals_enumeration_in_value_and_gradient(algorithm, scale, transition,
                                                                 lengths):
     """Exact at any scale: emissions of standard deviation 50, a transition of 100 or
