@@ -49,7 +49,7 @@ class BareBiLSTM(nn.Module):
 
     def forward(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.embedding(words)  # (batch, time, input)
-        index = reverse_within_lengths(lengths, words.size(1))  # (batch, time)
+        index = reverse_within_lengths(lengths, words.size(1))  # (batch * time,)
         backward = gather_steps(self.backward_lstm(gather_steps(x, index))[0], index)
         return self.output(torch.cat([self.forward_lstm(x)[0], backward], dim=-1))
 

@@ -43,7 +43,7 @@ def network(kind="lstm", layers=1, bidirectional=True, head="softmax", chars="cn
 
 def test_reverse_within_lengths_keeps_padding_in_place():
     index = reverse_within_lengths(torch.tensor([3, 1]), 4)
-    assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3]]
+    assert index.tolist() == [2, 1, 0, 3, 4, 5, 6, 7]  # rows of the flattened (2 * 4) steps
 
 
 @pytest.mark.parametrize("kind, layers, bidirectional, head, chars", GRID)

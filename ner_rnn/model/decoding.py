@@ -46,12 +46,12 @@ def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch
     the count up to a multiple of CHAINS_MULTIPLE.
 
     Returns alpha (batch, time, tags), beta (batch, time, tags) in the backward chains'
-    order (beta[b, r] belongs to step lengths[b] - 1 - r), the reversing index (batch,
-    time) and log Z (batch,).
+    order (beta[b, r] belongs to step lengths[b] - 1 - r), the reversing index (batch *
+    time,) and log Z (batch,).
     """
     batch, time, tags = emissions.shape
     lengths = mask.sum(dim=1)  # (batch,)
-    backward_index = reverse_within_lengths(lengths, time)  # (batch, time)
+    backward_index = reverse_within_lengths(lengths, time)  # (batch * time,)
     reversed_emissions = gather_steps(emissions, backward_index)  # (batch, time, tags)
     # Step r of the forward chains: alpha_r[j] = lse_i(alpha_{r-1}[i] + transitions[i, j])
     # + emissions_r[j]; of the backward ones: beta_r[i] = lse_k(transitions[i, k] +

@@ -136,7 +136,7 @@ class CharLSTM(nn.Module):
         x = self.embedding(words)  # (words, chars, dim)
         last = (lengths - 1).view(-1, 1, 1)  # each word's last real character
         forward = self.forward_lstm(x)[0]  # (words, chars, hidden)
-        index = reverse_within_lengths(lengths, words.size(1))  # (words, chars)
+        index = reverse_within_lengths(lengths, words.size(1))  # (words * chars,)
         backward = self.backward_lstm(gather_steps(x, index))[0]
         return torch.cat([forward.gather(1, last.expand(-1, 1, forward.size(2))).squeeze(1),
                           backward.gather(1, last.expand(-1, 1, backward.size(2))).squeeze(1)],
