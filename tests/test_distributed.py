@@ -69,6 +69,9 @@ def test_sharded_tagging_equals_single_process(model, tmp_path, kind):
     source = tmp_path / "in.txt"
     source.write_text("\n".join(lines * 2) + "\n", encoding="utf-8")
     single, sharded = tmp_path / "single.jsonl", tmp_path / "sharded.jsonl"
+    # names a rank's part file once had: a user's file and a directory, left as they are
+    (tmp_path / "sharded.jsonl.part0").write_text("mine")
+    (tmp_path / "sharded.jsonl.part1").mkdir()
     from ner_rnn.cli import main
 
     assert main(["tag", "--model", str(model), "--input", str(source), "--output", str(single),
@@ -82,4 +85,6 @@ def test_sharded_tagging_equals_single_process(model, tmp_path, kind):
     else:
         page = single.read_text()
         assert page.count("<li>") == 2 * len(lines) and page.count("</html>") == 1
-    assert not list(tmp_path.glob("*.part*"))
+    assert not list(tmp_path.glob(".*.part*"))  # no part file left behind
+    assert (tmp_path / "sharded.jsonl.part0").read_text() == "mine"
+    assert (tmp_path / "sharded.jsonl.part1").is_dir()

@@ -3,18 +3,22 @@ torchrun ranks.
 
 Memory stays flat whatever the input size: lines are read, tagged and written a chunk at
 a time (see `pipeline`). Under torchrun, each rank runs its own pipeline and tags chunks
-r, r + N, r + 2N, ... into a part file of its own; rank 0 then joins the parts in input
-order into the output, atomically.
+r, r + N, r + 2N, ... into a part file of its own, a new hidden file beside the output
+(never a file already there); rank 0 then joins the parts in input order into the
+output, atomically.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
 from ner_rnn import distributed
+from ner_rnn.errors import NerError
 from ner_rnn.files import atomic_write
 from ner_rnn.serve.formats import footer, header
 from ner_rnn.serve.pipeline import Line, TagOptions, tag_lines
@@ -43,7 +47,7 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
 
         atomic_write(output, write)
         return
-    part = Path(f"{output}.part{world.rank}")
+    part = _new_part(Path(output), world.rank)
     sizes = []  # bytes of each chunk this rank wrote, in order
 
     def add(number: int, text: str) -> None:
@@ -56,26 +60,38 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
     try:
         with open(part, "wb") as out:
             tag_lines(tagger, lines, options, add, lambda number: number % world.size == world.rank)
-        all_sizes = distributed.gather(sizes, world)
+        parts = distributed.gather((str(part), sizes), world)
         if world.is_main:
             atomic_write(output, lambda temp: _join_parts(
-                temp, output, all_sizes,
-                header(options.format, entity_types(tagger)).encode("utf-8"),
+                temp, parts, header(options.format, entity_types(tagger)).encode("utf-8"),
                 footer(options.format).encode("utf-8")))
         distributed.barrier(world)
     finally:  # an error or a signal on any rank leaves no part file behind
         part.unlink(missing_ok=True)
 
 
-def _join_parts(target: Path, output: str | Path, sizes: list[list[int]], head: bytes,
+def _new_part(output: Path, rank: int) -> Path:
+    """A new empty file for this rank's part, beside `output` (so on storage every rank
+    of a multi-machine run sees), named after both; never one that was already there."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=f".{output.name}.part{rank}-",
+                                            dir=output.parent)
+    except OSError as error:
+        raise NerError(f"{output}: cannot write a part file beside it "
+                       f"({error.strerror})") from None
+    os.close(descriptor)
+    return Path(name)
+
+
+def _join_parts(target: Path, parts: list[tuple[str, list[int]]], head: bytes,
                 tail: bytes) -> None:
     """Write `head`, chunk k from part k % N for k = 0, 1, 2, ... (one chunk in memory at
-    a time), then `tail` into `target`."""
+    a time), then `tail` into `target`. parts: each rank's (part file, chunk sizes)."""
     with ExitStack() as stack, open(target, "wb") as out:
-        parts = [stack.enter_context(open(f"{output}.part{rank}", "rb"))
-                 for rank in range(len(sizes))]
+        files = [stack.enter_context(open(name, "rb")) for name, _ in parts]
+        sizes = [chunk_sizes for _, chunk_sizes in parts]
         out.write(head)
         for number in range(sum(len(s) for s in sizes)):
             rank, index = number % len(sizes), number // len(sizes)
-            out.write(parts[rank].read(sizes[rank][index]))
+            out.write(files[rank].read(sizes[rank][index]))
         out.write(tail)
