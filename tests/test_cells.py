@@ -57,6 +57,17 @@ def test_padded_steps_neither_update_state_nor_leak():
     assert torch.all(outputs[1, 2:] == 0)
 
 
+def test_a_length_past_the_end_reads_the_whole_row_and_never_another_row():
+    """As each layer does (its mask is all True), both directions of a Stack read a row
+    whose length exceeds the time steps as the whole row, not the steps of the next."""
+    stack = Stack(SimpleRNN, 2, 3, bidirectional=True)
+    x = torch.randn(2, 4, 2)
+    outputs, state = stack(x, torch.tensor([6, 2]))
+    expected, expected_state = stack(x, torch.tensor([4, 2]))
+    torch.testing.assert_close(outputs, expected, atol=0, rtol=0)
+    torch.testing.assert_close(state, expected_state, atol=0, rtol=0)
+
+
 def test_initial_state_is_used():
     lstm = worked_lstm()
     h0, c0 = torch.zeros(1, 1), torch.full((1, 1), 5.0)

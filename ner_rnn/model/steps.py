@@ -19,10 +19,11 @@ def reverse_within_lengths(lengths: torch.Tensor, width: int) -> torch.Tensor:
 
     lengths: long (batch,). Returns long (batch * width,): step t of row b reads step
     index[b * width + t] of the rows flattened to (batch * width); applying it twice
-    is the identity.
+    is the identity. A length past `width` reverses the whole row: the index is flat, so
+    unclamped it would read the next row's steps.
     """
     steps = torch.arange(width, device=lengths.device)  # (width,)
-    reversed_steps = lengths[:, None] - 1 - steps[None, :]  # (batch, width)
+    reversed_steps = lengths.clamp(max=width)[:, None] - 1 - steps[None, :]  # (batch, width)
     within = torch.where(reversed_steps >= 0, reversed_steps, steps[None, :])
     first = torch.arange(0, len(lengths) * width, width, device=lengths.device)  # (batch,)
     return (within + first[:, None]).flatten()
