@@ -44,6 +44,8 @@ def test_untagged_reading_keeps_tokens_only(write):
     ("a X-PER\n", "got 'X-PER'"),
     ("lonely\n", "a.conll:1: expected a token and a tag in column -1, got 1 column(s)"),
     ("\n\n-DOCSTART- O\n\n", "a.conll: no sentences found"),
+    # old Mac line ends: one line that split() would read as one token of many columns
+    ("EU B-ORG\rrejects O\r\rPeter B-PER\r", "a.conll:1: carriage return inside a line"),
 ])
 def test_format_errors_name_file_line_and_text(write, text, message):
     with pytest.raises(DataFormatError, match=None) as error:

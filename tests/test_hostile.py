@@ -628,3 +628,5 @@ def test_a_line_of_the_longest_length_is_read(monkeypatch, write):
                           ("c.txt", b"1\r\n123456789\r\n")]:
         with pytest.raises(DataFormatError, match=f"{name}:2: line longer than 8 bytes"):
             text.file_lines(write(name, content))
+    with pytest.raises(DataFormatError, match=r"bytes, the most a line may hold \(lines ending"):
+        text.file_lines(write("mac.txt", b"1234\r5678\r9"))  # CR line ends: one long line

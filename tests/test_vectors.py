@@ -20,6 +20,8 @@ GLOVE = "paris 0.1 0.2 0.3\nrome 1 2 3\nThe -1 -1 -1\n"
     ("glove.txt", GLOVE.encode()),
     ("wiki.vec", b"3 3\n" + GLOVE.encode()),
     ("glove.txt.gz", gzip.compress(GLOVE.encode())),
+    ("bom.txt", "\ufeff".encode() + GLOVE.encode()),  # a BOM is not part of the first word
+    ("bom.vec", "\ufeff3 3\n".encode() + GLOVE.encode()),
 ])
 def test_formats(write, name, data):
     vectors, dim = read_vectors(write(name, data), {"paris", "rome", "london"})

@@ -3,7 +3,8 @@
 Every reader of user text (corpora, prediction files, `tag`'s input) goes through here:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, and so does a line
 longer than MAX_LINE_BYTES, so an endless line (`/dev/zero`, a decompression bomb) can
-never fill memory. `decoded_lines` drops a BOM that starts the input.
+never fill memory. `decoded_lines` drops a BOM that starts the input and refuses a
+carriage return inside a line.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def raw_lines(stream: BinaryIO, name: str | Path) -> Iterator[bytes]:
     while raw := stream.readline(MAX_LINE_BYTES + 2):  # room for the longest line and "\r\n"
         number += 1
         if len(raw.removesuffix(b"\n").removesuffix(b"\r")) > MAX_LINE_BYTES:
+            hint = " (lines ending in CR alone? convert them to \\n)" if b"\r" in raw else ""
             raise DataFormatError(f"{name}:{number}: line longer than {MAX_LINE_BYTES} bytes, "
-                                  "the most a line may hold")
+                                  f"the most a line may hold{hint}")
         yield raw
 
 
@@ -54,7 +56,11 @@ def decoded_lines(stream: BinaryIO, name: str | Path) -> Iterator[str]:
                 raise DataFormatError(
                     f"{name}:{number}: invalid UTF-8 (byte 0x{raw[error.start]:02x}); "
                     "convert the input to UTF-8") from None
-            yield text.rstrip("\r\n")
+            text = text.rstrip("\r\n")
+            if "\r" in text:  # split() would take it for a space: CR-only line ends
+                raise DataFormatError(f"{name}:{number}: carriage return inside a line (lines "
+                                      "ending in CR alone?); convert the line ends to \\n")
+            yield text
     except OSError as error:
         raise DataFormatError(f"{name}:{number + 1}: cannot read ({error.strerror})") from None
 

@@ -1,7 +1,7 @@
 """Pretrained word vectors: GloVe / word2vec text and fastText `.vec` files, gzip or not.
 
 One word and its values a line, separated by spaces; fastText's first line `COUNT DIM`
-is recognised and skipped. Only the vectors of `wanted` words are kept in memory.
+is recognised and skipped, and so is a BOM starting the file. Only the vectors of `wanted` words are kept in memory.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _read_line(path: Path, number: int, raw: bytes, wanted: set[str],
     """Keep line `number`'s vector in `found` if its word is wanted; returns the file's
     dimension as known after this line."""
     try:
-        line = raw.decode("utf-8").rstrip("\r\n")
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         raise DataFormatError(f"{path}:{number}: invalid UTF-8") from None
     fields = line.rstrip(" ").split(" ")
