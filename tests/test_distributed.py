@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,18 @@ def test_sharded_tagging_equals_single_process(model, tmp_path, kind):
     assert not list(tmp_path.glob(".*.part*"))  # no part file left behind
     assert (tmp_path / "sharded.jsonl.part0").read_text() == "mine"
     assert (tmp_path / "sharded.jsonl.part1").is_dir()
+
+
+def test_part_files_lie_beside_a_file_output_and_in_the_temporary_directory_for_a_device(
+        tmp_path):
+    import tempfile
+
+    from ner_rnn.serve.streaming import _new_part
+
+    for output, directory in [(tmp_path / "out.jsonl", tmp_path),
+                              (Path("/dev/null"), Path(tempfile.gettempdir()))]:
+        part = _new_part(output, 1)
+        try:
+            assert part.parent == directory and part.name.startswith(f".{output.name}.part1-")
+        finally:
+            part.unlink()

@@ -97,8 +97,9 @@ class _WindowMax(torch.autograd.Function):
         order = torch.arange(positions, dtype=h.dtype, device=h.device).view(-1, 1, 1)
         below = (h - best).sign_()  # (positions, words, filters): -1 below the maximum, else 0
         first = torch.add(order, below, alpha=-positions).amin(dim=0)  # (words, filters)
-        # a NaN maximum matches no window: the clamp keeps the index in range all the same
-        first = first.clamp_(0, positions - 1).long()
+        # with NaN scores (a diverged run) the index is whatever NaN makes it: clamped
+        # after the conversion, it stays in range all the same
+        first = first.long().clamp_(0, positions - 1)
         word = torch.arange(words, device=h.device)  # (words,)
         winners = (first * words + word.unsqueeze(1)).flatten()  # (words * filters,)
         rows = windows.index_select(0, winners)  # the winning windows' rows

@@ -71,11 +71,13 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
 
 
 def _new_part(output: Path, rank: int) -> Path:
-    """A new empty file for this rank's part, beside `output` (so on storage every rank
-    of a multi-machine run sees), named after both; never one that was already there."""
+    """A new empty file for this rank's part, named after both, never one that was
+    already there: beside `output` (so on storage every rank of a multi-machine run
+    sees), or in the temporary directory when `output` is a device or a pipe."""
+    beside = not output.exists() or output.is_file()
     try:
         descriptor, name = tempfile.mkstemp(prefix=f".{output.name}.part{rank}-",
-                                            dir=output.parent)
+                                            dir=output.parent if beside else None)
     except OSError as error:
         raise NerError(f"{output}: cannot write a part file beside it "
                        f"({error.strerror})") from None
