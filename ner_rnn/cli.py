@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except (MemoryError, RuntimeError) as error:
+        if _peer_stopped(error):
+            print("error: another torchrun rank stopped, so this one stops too; "
+                  "that rank's error line says why", file=sys.stderr)
+            return 2
         if not _out_of_memory(error):
             raise
         print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
@@ -171,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(error: NerError) -> str:
     """The message on one line, whatever a library's wording put in it."""
     return " ".join(line.strip() for line in str(error).splitlines())
+
+
+def _peer_stopped(error: BaseException) -> bool:
+    """Under torchrun, gloo's error for a collective whose peer has gone: another rank
+    ended (its own error, or a signal) while this one waited on it."""
+    return os.environ.get("WORLD_SIZE", "1") != "1" and any(
+        gone in str(error) for gone in ("Connection closed by peer", "Connection reset by peer"))
 
 
 def _out_of_memory(error: BaseException) -> bool:

@@ -630,3 +630,21 @@ def test_a_line_of_the_longest_length_is_read(monkeypatch, write):
             text.file_lines(write(name, content))
     with pytest.raises(DataFormatError, match=r"bytes, the most a line may hold \(lines ending"):
         text.file_lines(write("mac.txt", b"1234\r5678\r9"))  # CR line ends: one long line
+
+
+def test_a_torchrun_rank_whose_peer_stopped_says_so_in_one_line(monkeypatch, capsys):
+    """Another rank's error ends it; this rank's collective then fails in gloo."""
+    from ner_rnn import cli
+
+    def peer_gone(args):
+        raise RuntimeError("[third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection "
+                           "closed by peer [127.0.0.1]:12192. This is typically caused by a "
+                           "remote worker crashing.")
+
+    monkeypatch.setattr(cli, "run_tag", peer_gone)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["tag", "--model", "m", "a sentence"]) == 2
+    assert "another torchrun rank stopped" in one_error_line(capsys.readouterr().err)
+    monkeypatch.delenv("WORLD_SIZE")  # a single process: not a peer's doing, so not hidden
+    with pytest.raises(RuntimeError, match="Connection closed by peer"):
+        main(["tag", "--model", "m", "a sentence"])
