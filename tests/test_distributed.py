@@ -104,3 +104,18 @@ def test_part_files_lie_beside_a_file_output_and_in_the_temporary_directory_for_
             assert part.parent == directory and part.name.startswith(f".{output.name}.part1-")
         finally:
             part.unlink()
+
+
+def test_a_directory_as_sharded_output_stops_every_rank_before_tagging(model, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("Maria flew to Paris .\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
+                    str(tmp_path / "out"))
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode != 0 and errors, failure(done)
+    assert all(line == f"error: {tmp_path / 'out'}: is a directory, expected a file"
+               for line in errors), failure(done)
+    # no rank's traceback (torchrun's own launcher prints one for any failed rank)
+    assert not [line for line in done.stderr.splitlines()
+                if line.lstrip().startswith("File ") and "/ner_rnn/" in line], failure(done)

@@ -47,6 +47,8 @@ def tag_file(tagger: Tagger, lines: Iterator[Line], output: str | Path, options:
 
         atomic_write(output, write)
         return
+    if Path(output).is_dir():  # every rank sees it: all stop now, not after the tagging
+        raise NerError(f"{output}: is a directory, expected a file")
     part = _new_part(Path(output), world.rank)
     sizes = []  # bytes of each chunk this rank wrote, in order
 
