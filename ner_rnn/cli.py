@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO, NoReturn
@@ -161,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except (MemoryError, RuntimeError) as error:
-        if _peer_stopped(error):
-            print("error: another torchrun rank stopped, so this one stops too; "
+        if gone := _peer_gone(error):
+            print(f"error: another torchrun rank stopped, so this one stops too (gloo: {gone}); "
                   "that rank's error line says why", file=sys.stderr)
             return 2
         if not _out_of_memory(error):
@@ -177,11 +178,12 @@ def _one_line(error: NerError) -> str:
     return " ".join(line.strip() for line in str(error).splitlines())
 
 
-def _peer_stopped(error: BaseException) -> bool:
-    """Under torchrun, gloo's error for a collective whose peer has gone: another rank
-    ended (its own error, or a signal) while this one waited on it."""
-    return os.environ.get("WORLD_SIZE", "1") != "1" and any(
-        gone in str(error) for gone in ("Connection closed by peer", "Connection reset by peer"))
+def _peer_gone(error: BaseException) -> str | None:
+    """Under torchrun, gloo's words for a collective whose peer has gone (another rank
+    ended, by its own error or a signal, while this one waited on it), with the peer's
+    address: kept in the message, as they are the only clue when the network failed."""
+    found = re.search(r"Connection (closed|reset) by peer( \[[^\]\n]*\]:\d+)?", str(error))
+    return found.group() if found and os.environ.get("WORLD_SIZE", "1") != "1" else None
 
 
 def _out_of_memory(error: BaseException) -> bool:
