@@ -1,7 +1,8 @@
 """Pretrained word vectors: GloVe / word2vec text and fastText `.vec` files, gzip or not.
 
 One word and its values a line, separated by spaces; fastText's first line `COUNT DIM`
-is recognised and skipped, and so is a BOM starting the file. Only the vectors of `wanted` words are kept in memory.
+is recognised and skipped, and so is a BOM starting the file. Only the vectors of
+`wanted` words are kept in memory.
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ class TaggerNetwork(nn.Module):
         the head works on the rows' tokens instead of the sentences padded to the
         longest one, and the pick is at the width of the tags, not of the features.
         Padding scores zero here; decoders read the mask."""
-        p = self.head.potentials(self.feature_dropout(self.encode(batch)))  # (rows, row time, tags)
+        features = self.feature_dropout(self.encode(batch))  # (rows, row time, out)
+        p = self.head.potentials(features)  # emissions (rows, row time, tags)
         return p._replace(emissions=batch.sentences.from_rows(p.emissions))
 
     def decode(self, batch: Batch) -> list[list[int]]:

@@ -77,11 +77,12 @@ def _new_part(output: Path, rank: int) -> Path:
     already there: beside `output` (so on storage every rank of a multi-machine run
     sees), or in the temporary directory when `output` is a device or a pipe."""
     beside = not output.exists() or output.is_file()
+    directory = output.parent if beside else Path(tempfile.gettempdir())
     try:
         descriptor, name = tempfile.mkstemp(prefix=f".{output.name}.part{rank}-",
-                                            dir=output.parent if beside else None)
+                                            dir=directory)
     except OSError as error:
-        raise NerError(f"{output}: cannot write a part file beside it "
+        raise NerError(f"{output}: cannot write a part file in {directory} "
                        f"({error.strerror})") from None
     os.close(descriptor)
     return Path(name)
