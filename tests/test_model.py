@@ -7,6 +7,7 @@ from ner_rnn.config import EncoderConfig, TrainConfig, load_config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.encoding import Example
 from ner_rnn.model.encoder import RecurrentEncoder
+from ner_rnn.model import network as network_module
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model.steps import reverse_within_lengths
 from ner_rnn.train.optim import Optimizer
@@ -115,6 +116,20 @@ def test_mixed_precision_trains_with_float32_heads():
     loss = net.loss(batch)
     loss.backward()
     assert torch.isfinite(loss) and net.encoder.stack.layers[0][0].fused.weight_ih_l0.grad is not None
+
+
+def test_mixed_precision_falls_back_to_float32_where_the_cpu_lacks_bfloat16(monkeypatch):
+    config = load_config(None, ["model.embeddings.word.dim=5", "model.encoder.hidden_size=6"])
+    plain = TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"])
+    mixed = TaggerNetwork(config.model, num_words=10, num_chars=8, labels=["B-X", "I-X", "O"],
+                          mixed_precision=True)
+    mixed.load_state_dict(plain.state_dict())
+    batch = collate(SENTENCES, [[0], [1], [2]])
+    monkeypatch.setattr(network_module, "bfloat16_works", lambda device_type: False)
+    assert torch.equal(mixed.eval().encode(batch), plain.eval().encode(batch))
+    monkeypatch.setattr(network_module, "bfloat16_works", lambda device_type: True)
+    if network_module.bfloat16_works.__wrapped__("cpu"):  # this CPU has the kernels
+        assert not torch.equal(mixed.encode(batch), plain.encode(batch))
 
 
 def test_document_context_windows_give_each_sentence_its_tokens_from_the_joined_sequence():

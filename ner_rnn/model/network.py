@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+
 import torch
 from torch import nn
 
@@ -14,6 +17,8 @@ from ner_rnn.model.embeddings import Embedder
 from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.heads import build_head
 from ner_rnn.model.size import check_size
+
+log = logging.getLogger(__name__)
 
 
 class TaggerNetwork(nn.Module):
@@ -37,8 +42,9 @@ class TaggerNetwork(nn.Module):
         """Encoder features of the batch's rows (with document context, windows of
         sentences): float (rows, row time, encoder output); heads stay float32."""
         rows = batch.rows
-        with torch.autocast(rows.words.device.type, torch.bfloat16,
-                            enabled=self.mixed_precision):
+        device_type = rows.words.device.type
+        with torch.autocast(device_type, torch.bfloat16,
+                            enabled=self.mixed_precision and bfloat16_works(device_type)):
             x = self.embedder(rows)  # (rows, row time, embedder output)
             return self.encoder(x, rows.lengths).float()  # (rows, row time, out)
 
@@ -79,6 +85,25 @@ def build_network(config: Config, vocabs: Vocabularies) -> TaggerNetwork:
     check_size(config.model, len(vocabs.words), len(vocabs.chars), len(vocabs.labels))
     return TaggerNetwork(config.model, len(vocabs.words), len(vocabs.chars),
                          vocabs.labels.items, config.train.mixed_precision)
+
+
+@functools.cache
+def bfloat16_works(device_type: str) -> bool:
+    """Whether an LSTM trains under bfloat16 autocast on this kind of device. A CPU
+    without bfloat16 instructions (AVX2 only, as many AMD EPYC and laptop chips) has no
+    oneDNN kernel for it and raises; there mixed precision falls back to float32, with a
+    warning, so a model trained with it on a GPU still tags on such a CPU."""
+    if device_type != "cpu":
+        return True
+    lstm = nn.LSTM(2, 2)
+    try:
+        with torch.enable_grad(), torch.autocast("cpu", torch.bfloat16):
+            lstm(torch.zeros(1, 1, 2))[0].float().sum().backward()
+    except RuntimeError:
+        log.warning("train.mixed_precision: this CPU has no bfloat16 kernels for the "
+                    "encoder; running it in float32")
+        return False
+    return True
 
 
 def best_paths(head: nn.Module, p: Potentials, batch: Batch) -> list[list[int]]:
