@@ -125,10 +125,11 @@ def test_mixed_precision_falls_back_to_float32_where_the_cpu_lacks_bfloat16(monk
                           mixed_precision=True)
     mixed.load_state_dict(plain.state_dict())
     batch = collate(SENTENCES, [[0], [1], [2]])
+    probe = network_module.bfloat16_works.__wrapped__
     monkeypatch.setattr(network_module, "bfloat16_works", lambda device_type: False)
     assert torch.equal(mixed.eval().encode(batch), plain.eval().encode(batch))
     monkeypatch.setattr(network_module, "bfloat16_works", lambda device_type: True)
-    if network_module.bfloat16_works.__wrapped__("cpu"):  # this CPU has the kernels
+    if probe("cpu"):  # this CPU has the kernels
         assert not torch.equal(mixed.encode(batch), plain.encode(batch))
 
 
