@@ -152,6 +152,28 @@ def test_overlapping_and_nested_spans_name_both(write, entities, shown):
     assert kept.tags[0] == "B-ORG" and kept.tags.count("B-LOC") == 0
 
 
+def test_own_tokens_pairs_are_kept_and_prodigy_token_objects_ignored(write):
+    pairs = {"text": "O'Neill's book", "entities": [[0, 9, "PER"]], "tokens": [[0, 9], [10, 14]]}
+    assert read(write, jsonl(pairs))[0].tokens == ["O'Neill's", "book"]
+    prodigy = {**pairs, "tokens": [{"text": "O'Neill's", "start": 0, "end": 9, "id": 0},
+                                   {"text": "book", "start": 10, "end": 14, "id": 1}]}
+    assert read(write, jsonl(prodigy))[0].tokens == ["O'Neill", "'s", "book"]
+    assert "is not on token boundaries" in error(write, jsonl(
+        {**prodigy, "entities": [[0, 7, "PER"], [0, 8, "X"]]}))
+
+
+@pytest.mark.parametrize("tokens, message", [
+    ([[0, 9], [8, 14]], "token [8, 14]: expected tokens in order, apart, without spaces"),
+    ([[0, 10]], "without spaces, got \"O'Neill's \""),
+    ([[0, 9], [10, 99]], "end is past the end of the text (14 characters)"),
+    ([[0, 9.0]], "expected a token [start, end] of integers, got [0, 9.0]"),
+    ({"0": [0, 9]}, 'expected "tokens" to be a list of [start, end]'),
+])
+def test_own_tokens_are_checked(write, tokens, message):
+    record = {"text": "O'Neill's book", "entities": [], "tokens": tokens}
+    assert message in error(write, jsonl(record))
+
+
 def test_exact_duplicates_are_one_entity(write):
     [sentence] = read(write, jsonl({"text": APPLE, "entities": [[0, 5, "ORG"]] * 2}))
     assert sentence.tags[0] == "B-ORG"
@@ -178,6 +200,7 @@ def test_exact_duplicates_are_one_entity(write):
     ({"text": APPLE, "entites": []}, 'expected one of "entities", "label" or "spans"'),
     ({"text": APPLE, "entities": [], "label": []}, 'got "entities" and "label"'),
     ({"text": 3, "entities": []}, 'expected "text" to be a string, got 3'),
+    ({"txt": "a", "entities": []}, 'expected a "text" key, got only "txt", "entities"'),
     ([APPLE], "expected a JSON object"),
 ])
 def test_malformed_records_name_file_and_line(write, record, message):
@@ -210,6 +233,13 @@ def test_a_text_of_a_megabyte_is_read_and_a_longer_line_refused(write):
     record["text"] += "x" * 200
     assert error(write, jsonl(record)) == (
         f"a.jsonl:1: line longer than {MAX_LINE_BYTES} bytes, the most a line may hold")
+
+
+def test_label_studio_export_on_one_long_line_says_to_indent_it(write):
+    task = {"data": {"text": "Paris " * (MAX_LINE_BYTES // 6)}, "annotations": []}
+    assert error(write, json.dumps([task]), "a.json").endswith(
+        "the most a line may hold (an export written on one line? indent it first: "
+        "python -m json.tool FILE > INDENTED.json)")
 
 
 def test_label_studio_errors(write):

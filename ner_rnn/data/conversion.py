@@ -38,6 +38,10 @@ def convert_corpus(source: str | Path, target: str | Path, to: str, data: DataCo
         records = [jsonl_record(s.tokens, s.tags, found, data.offsets == "utf16")
                    for s in sentences]
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        documents = len({s.document for s in sentences})
+        if documents > 1:
+            log.info("%s: the %d -DOCSTART- documents are not kept: each JSON line is a "
+                     "document of its own", target, documents)
         kept = sum("tokens" in record for record in records)
         if kept:
             log.info("%s: %d sentences carry their \"tokens\": tag's tokeniser would split "

@@ -25,6 +25,8 @@ CONLL_SUFFIXES = frozenset({".conll", ".conllu", ".iob", ".iob2", ".bio", ".bioe
                             ".tsv"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _SNIFF_BYTES = 4096  # enough to pass a BOM and leading blank lines
+_LONG_HINT = (" (an export written on one line? indent it first: "
+              "python -m json.tool FILE > INDENTED.json)")
 
 
 def read_corpus(path: str | Path, data: DataConfig, offsets: str | None = None
@@ -34,7 +36,7 @@ def read_corpus(path: str | Path, data: DataConfig, offsets: str | None = None
     expanded or skipped."""
     with open_binary(path) as stream:
         kind = data.format if data.format != "auto" else detect_format(path, stream)
-        lines = decoded_lines(stream, path)
+        lines = decoded_lines(stream, path, _LONG_HINT if kind == "labelstudio" else "")
         if kind == "conll":
             sentences = list(parse_conll(lines, path, data.tag_column))
             expected = "CoNLL columns"

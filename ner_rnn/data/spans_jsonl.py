@@ -11,7 +11,8 @@ Label Studio exports a JSON array of tasks, `{"data": {"text"}, "annotations":
 [{"result": [{"value": {"start", "end", "labels": [L]}}]}]}`; the first annotation not
 cancelled is read, and a task with none is skipped (and counted). Texts are tokenised
 by `tag`'s tokeniser, unless a record gives its `"tokens"` as `[start, end]` pairs (as
-`convert` writes where that tokeniser would split the CoNLL tokens otherwise). Tags come
+`convert` writes where that tokeniser would split the CoNLL tokens otherwise; Prodigy's
+token objects are not used: a model learns the tokens `tag` will give it). Tags come
 out in IOB2. Lines are read as `text.decoded_lines` reads them: strict UTF-8, at most
 `MAX_LINE_BYTES` each.
 """
@@ -154,11 +155,17 @@ def _fields(record: Any, where: str) -> tuple[str, list[tuple], list | None]:
     if not isinstance(items, list):
         raise DataFormatError(f'{where}: expected "{keys[0]}" to be a list of entities, '
                               f"got {excerpt(items)}")
-    return text, [_entity(item, where) for item in items], record.get("tokens")
+    tokens = record.get("tokens")
+    if isinstance(tokens, list) and tokens and all(isinstance(t, dict) for t in tokens):
+        tokens = None  # Prodigy's (spaCy's) tokens: tag's tokeniser is the one to learn
+    return text, [_entity(item, where) for item in items], tokens
 
 
 def _text(container: dict, where: str) -> str:
-    text = container.get("text")
+    if "text" not in container:
+        keys = ", ".join(f'"{key}"' for key in list(container)[:10])
+        raise DataFormatError(f'{where}: expected a "text" key, got only {keys or "none"}')
+    text = container["text"]
     if not isinstance(text, str):
         raise DataFormatError(f'{where}: expected "text" to be a string, got '
                               f"{excerpt(text)}")
@@ -234,22 +241,21 @@ def _to_points(where: str, units: Units, entity: tuple) -> CharSpan:
 
 
 def _given_tokens(where: str, units: Units, tokens: Any) -> list[Token]:
-    """A record's own tokens, `[[start, end], ...]` or `[{"start", "end"}, ...]`: in
-    order, not overlapping, each a stretch of text without whitespace."""
+    """A record's own tokens, `[[start, end], ...]`: in order, not overlapping, each a
+    stretch of text without whitespace."""
     if not isinstance(tokens, list):
         raise DataFormatError(f'{where}: expected "tokens" to be a list of [start, end], '
                               f"got {excerpt(tokens)}")
     found: list[Token] = []
     for item in tokens:
-        pair = [item.get("start"), item.get("end")] if isinstance(item, dict) else item
-        if not (isinstance(pair, list) and len(pair) == 2
-                and all(type(x) is int for x in pair)):
+        if not (isinstance(item, list) and len(item) == 2
+                and all(type(x) is int for x in item)):
             raise DataFormatError(f"{where}: expected a token [start, end] of integers, got "
                                   f"{excerpt(item)}")
-        start, end, _ = _to_points(where, units, (*pair, "token"))
+        start, end, _ = _to_points(where, units, (*item, "token"))
         word = units.text[start:end]
         if found and start < found[-1][2] or _LABEL.fullmatch(word) is None:
-            raise DataFormatError(f"{where}: token {excerpt(pair)}: expected tokens in order, "
+            raise DataFormatError(f"{where}: token {excerpt(item)}: expected tokens in order, "
                                   f"apart, without spaces, got {excerpt(word)}")
         found.append((word, start, end))
     return found
