@@ -115,8 +115,8 @@ def test_misaligned_span_errors_with_file_line_span_and_boundaries(write):
     text = jsonl({"text": "x", "entities": []}, {"text": APPLE, "entities": [[1, 5, "ORG"]]})
     assert error(write, text) == (
         'a.jsonl:2: entity [1, 5, "ORG"] ("pple") is not on token boundaries; the nearest '
-        'around it are [0, 5] ("Apple"); fix the offsets or set data.misaligned: expand '
-        "(or skip)")
+        'around it are [0, 5] ("Apple"); fix the offsets, or set data.misaligned (convert: '
+        "--misaligned) to expand or skip")
 
 
 def test_misaligned_expand_and_skip_are_counted(write, caplog):

@@ -61,7 +61,8 @@ class AlignCounts:
         """`3 entities expanded to token boundaries, ...`; empty when nothing moved."""
         parts = []
         if self.expanded:
-            parts.append(f"{self.expanded} entities expanded to token boundaries")
+            entities = "entity" if self.expanded == 1 else "entities"
+            parts.append(f"{self.expanded} {entities} expanded to token boundaries")
         if self.misaligned:
             parts.append(f"{self.misaligned} skipped as not on token boundaries")
         if self.overlapping:
@@ -100,8 +101,8 @@ class Aligner:
         if first >= last:
             if self.misaligned == "error":
                 raise DataFormatError(f"{where}: entity {_show(units, entity)} covers no "
-                                      "token (only spaces); set data.misaligned: skip to "
-                                      "drop such entities")
+                                      "token (only spaces); fix the offsets, or set "
+                                      "data.misaligned (convert: --misaligned) to skip")
             self.counts.misaligned += 1
             return None
         if self.misaligned == "error":
@@ -109,8 +110,8 @@ class Aligner:
             raise DataFormatError(
                 f"{where}: entity {_show(units, entity)} is not on token boundaries; the "
                 f"nearest around it are [{units.from_point(around)}, {units.from_point(stop)}] "
-                f"({_quote(units.text[around:stop])}); fix the offsets or set "
-                "data.misaligned: expand (or skip)")
+                f"({_quote(units.text[around:stop])}); fix the offsets, or set "
+                "data.misaligned (convert: --misaligned) to expand or skip")
         if self.misaligned == "skip":
             self.counts.misaligned += 1
             return None
@@ -129,7 +130,7 @@ class Aligner:
                     raise DataFormatError(
                         f"{where}: entities {_show(units, other)} and {_show(units, entity)} "
                         "overlap (one inside or across the other); entities are flat: keep "
-                        "one, or set data.overlapping: skip")
+                        "one, or set data.overlapping (convert: --overlapping) to skip")
                 self.counts.overlapping += 1
                 continue
             kept.append((span, entity))

@@ -96,7 +96,7 @@ class SpanReader:
 
 def _decode(text: str, where: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise DataFormatError(f"{where}: invalid JSON ({error.msg}, column "
                               f"{error.colno})") from None
@@ -110,9 +110,11 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # NaN and Infinity refused
+
+
 def _array_items(text: str, where) -> Iterator[tuple[int, Any]]:
     """Each element of the JSON array `text` with the position it starts at."""
-    decoder = json.JSONDecoder(parse_constant=_no_constant)
     space = re.compile(r"\s*")
     position = space.match(text).end()
     if not text.startswith("[", position):
@@ -121,7 +123,7 @@ def _array_items(text: str, where) -> Iterator[tuple[int, Any]]:
     position = space.match(text, position + 1).end()
     while not text.startswith("]", position):
         try:
-            item, end = decoder.raw_decode(text, position)
+            item, end = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise DataFormatError(f"{where(error.pos)}: invalid JSON ({error.msg})") from None
         except ValueError as error:
