@@ -263,8 +263,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     if args.predictions:
-        if args.data or args.output:
-            raise NerError("--predictions scores a file as it is; drop --data and --output")
+        if args.data or args.output or args.offsets:
+            raise NerError("--predictions scores a file as it is; drop --data, --output and "
+                           "--offsets")
         report = score_predictions_file(args.predictions)
     else:
         if not args.data:

@@ -242,6 +242,19 @@ def test_label_studio_export_on_one_long_line_says_to_indent_it(write):
         "python -m json.tool FILE > INDENTED.json)")
 
 
+def test_a_json_array_of_records_is_read_like_json_lines(write):
+    records = [{"text": "Paris .", "label": [[0, 5, "LOC"]]}, {"text": "Rome", "label": []}]
+    text = json.dumps(records, indent=2)
+    first, second = read(write, text, "doccano.json")
+    opening = text[:text.index('"Rome"')].count("\n")  # the line of the second item's {
+    assert (first.tags, second.tags, second.line) == (["B-LOC", "O"], ["O"], opening)
+
+
+def test_an_empty_corpus_says_what_was_expected(write):
+    assert error(write, "\n\n" + jsonl({"text": " ", "entities": []})) == (
+        "a.jsonl: no sentences found (expected JSON lines)")
+
+
 def test_label_studio_errors(write):
     assert error(write, '{"data": {}}', "a.json", format="labelstudio").startswith(
         "a.json:1: expected a JSON array of Label Studio tasks")
@@ -389,5 +402,13 @@ def test_train_evaluate_and_tag_jsonl(corpora, tmp_path, capsys):
     # what tag wrote reads back as a corpus (pre-annotation) with the same tokens
     reread = read_corpus(tmp_path / "codepoints.jsonl", DataConfig())
     assert reread[0].tokens == [t for t, _, _ in tokenize(texts[0])]
+    workers = tmp_path / "workers.jsonl"
+    assert main(["tag", "--model", str(model), "--input", str(source), "--output",
+                 str(workers), "--format", "jsonl", "--offsets", "utf16", "--workers", "1"]) == 0
+    assert workers.read_bytes() == (tmp_path / "utf16.jsonl").read_bytes()
+    assert main(["report", "--model", str(model), "--data", str(corpora / "dev.jsonl"),
+                 "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["scheme"] == "iob2" and report["scores"] == from_jsonl
     assert main(["tag", "--model", str(model), "--offsets", "utf16", "x"]) == 2
     assert "error: --offsets utf16: applies to --format jsonl only" in capsys.readouterr().err

@@ -9,7 +9,8 @@ Doccano's `"label"` key holds the same triples; spaCy / Prodigy's `"spans"` hold
 `{"start", "end", "label"}` objects (Doccano's `start_offset`/`end_offset` also read).
 Label Studio exports a JSON array of tasks, `{"data": {"text"}, "annotations":
 [{"result": [{"value": {"start", "end", "labels": [L]}}]}]}`; the first annotation not
-cancelled is read, and a task with none is skipped (and counted). Texts are tokenised
+cancelled is read, and a task with none is skipped (and counted); an array of objects of
+the JSON-lines shape (Doccano's JSON export) is read too. Texts are tokenised
 by `tag`'s tokeniser, unless a record gives its `"tokens"` as `[start, end]` pairs (as
 `convert` writes where that tokeniser would split the CoNLL tokens otherwise; Prodigy's
 token objects are not used: a model learns the tokens `tag` will give it). Tags come
@@ -61,21 +62,23 @@ class SpanReader:
 
     def labelstudio(self, lines: Iterable[str], name: str) -> Iterator[Sentence]:
         """The sentences of a Label Studio JSON export (an array of tasks)."""
-        text = "\n".join(lines)
-        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        document = "\n".join(lines)
+        line_starts = [0] + [m.end() for m in re.finditer("\n", document)]
 
         def where(position: int) -> str:
             return f"{name}:{bisect.bisect_right(line_starts, position)}"
 
-        for number, (position, task) in enumerate(_array_items(text, where)):
-            place = where(position)
-            found = _task_fields(task, f"{place} (task {number + 1})")
+        for number, (position, task) in enumerate(_array_items(document, where)):
+            line = bisect.bisect_right(line_starts, position)
+            place = f"{name}:{line} (task {number + 1})"
+            if isinstance(task, dict) and "data" not in task and "text" in task:
+                found = _fields(task, place)  # Doccano's JSON export: records in an array
+            else:
+                found = _task_fields(task, place)
             if found is None:
                 self.unannotated += 1
                 continue
-            line = bisect.bisect_right(line_starts, position)
-            sentence = self.sentence(f"{place} (task {number + 1})", line, *found, None,
-                                     number)
+            sentence = self.sentence(place, line, *found, number)
             if sentence is not None:
                 yield sentence
 
@@ -174,7 +177,7 @@ def _text(container: dict, where: str) -> str:
     return text
 
 
-def _task_fields(task: Any, where: str) -> tuple[str, list[tuple]] | None:
+def _task_fields(task: Any, where: str) -> tuple[str, list[tuple], None] | None:
     """A Label Studio task's text and its first live annotation's entities; None when
     it has no annotation that was not cancelled."""
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
@@ -200,7 +203,7 @@ def _task_fields(task: Any, where: str) -> tuple[str, list[tuple]] | None:
                 raise DataFormatError(f'{where}: expected "labels" to hold one label (flat '
                                       f"entities), got {excerpt(labels)}")
             entities.append(_entity({**value, "label": labels[0]}, where))
-    return text, entities
+    return text, entities, None
 
 
 def _entity(item: Any, where: str) -> tuple:
