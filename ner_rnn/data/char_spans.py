@@ -52,11 +52,6 @@ class AlignCounts:
     misaligned: int = 0  # dropped: not on token boundaries (skip) or covering no token
     overlapping: int = 0  # dropped: overlapping a kept entity
 
-    def add(self, other: AlignCounts) -> None:
-        self.expanded += other.expanded
-        self.misaligned += other.misaligned
-        self.overlapping += other.overlapping
-
     def summary(self) -> str:
         """`3 entities expanded to token boundaries, ...`; empty when nothing moved."""
         parts = []
@@ -140,7 +135,8 @@ class Aligner:
 def _show(units: Units, entity: CharSpan) -> str:
     """`[0, 5, "ORG"] ("Apple")` with offsets in the file's units."""
     start, end, label = entity
-    return (f"[{units.from_point(start)}, {units.from_point(end)}, {json.dumps(label)}] "
+    label = json.dumps(label, ensure_ascii=False)
+    return (f"[{units.from_point(start)}, {units.from_point(end)}, {label}] "
             f"({_quote(units.text[start:end])})")
 
 

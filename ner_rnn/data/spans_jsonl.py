@@ -230,7 +230,7 @@ def _entity(item: Any, where: str) -> tuple:
 def _to_points(where: str, units: Units, entity: tuple) -> CharSpan:
     """An entity's offsets checked against the text and turned into code points."""
     start, end, label = entity
-    shown = f"[{start}, {end}, {json.dumps(label)}]"
+    shown = f"[{start}, {end}, {json.dumps(label, ensure_ascii=False)}]"
     if start < 0 or end < 0:
         raise DataFormatError(f"{where}: entity {shown}: offsets must be >= 0")
     if start >= end:

@@ -26,6 +26,8 @@ def format_result(result: dict, kind: str) -> str:
         return inline(result) + "\n"
     if kind == "html":
         return html_page.result_html(result)
+    if kind == "jsonl":  # a result holds no line text: Results.span_lines writes these
+        raise ValueError("format 'jsonl' needs the tagged line's text; use Results.span_lines")
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
 
 
