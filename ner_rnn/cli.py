@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
-from ner_rnn.serve.inputs import Line, argument_lines, read_lines
+from ner_rnn.serve.inputs import Line, argument_lines, jsonl_lines, read_lines
 
 MAX_WORKERS = 1024  # like `threads`; each worker is a process, so a bound keeps this sane
 
@@ -80,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="sentences to tag; `-` reads lines from stdin")
     tag.add_argument("--input", type=_path,
                      help="file with one sentence a line (or CoNLL, see below)")
-    tag.add_argument("--input-format", choices=("text", "conll"), default="text",
-                     help="conll: tag the tokens of a CoNLL file (its first column)")
+    tag.add_argument("--input-format", choices=("text", "conll", "jsonl"), default="text",
+                     help="conll: tag the tokens of a CoNLL file (its first column); jsonl: "
+                          "the \"text\" of each JSON line")
     tag.add_argument("--output", type=_path, help="write results here instead of stdout")
     tag.add_argument("--format", choices=FORMATS, default="json")
     tag.add_argument("--offsets", choices=OFFSET_UNITS, default="codepoints",
@@ -416,9 +418,15 @@ def _input_lines(args: argparse.Namespace, stream: BinaryIO | None, progress: bo
                  ) -> Iterator[Line]:
     """Lines to tag, each with its document id (None: blank lines end documents)."""
     conll = args.input_format == "conll"
-    if stream is None:
+    if args.input_format == "jsonl":
+        if stream is None:
+            stream = io.BytesIO("\n".join(args.sentences).encode("utf-8", "surrogateescape"))
+        lines = jsonl_lines(stream, args.input or ("<stdin>" if args.sentences == ["-"]
+                                                   else "<arguments>"))
+    elif stream is None:
         return argument_lines(args.sentences, conll)
-    lines = read_lines(stream, args.input or "<stdin>", conll)
+    else:
+        lines = read_lines(stream, args.input or "<stdin>", conll)
     return iter(tqdm(lines, desc="tagging", unit=" sentences" if conll else " lines",
                      leave=False, disable=None if progress else True))
 

@@ -410,5 +410,24 @@ def test_train_evaluate_and_tag_jsonl(corpora, tmp_path, capsys):
                  "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["scheme"] == "iob2" and report["scores"] == from_jsonl
+    # texts of JSON lines in (any shape, entities unread), pre-annotations out
+    again = tmp_path / "again.jsonl"
+    assert main(["tag", "--model", str(model), "--input", str(corpora / "dev.jsonl"),
+                 "--input-format", "jsonl", "--format", "jsonl", "--output", str(again)]) == 0
+    texts = [json.loads(line)["text"]
+             for line in (corpora / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    tagged = [json.loads(line) for line in again.read_text().splitlines()]
+    assert [r["text"] for r in tagged] == texts and any(r["entities"] for r in tagged)
+    record = json.dumps({"text": "Maria Lopez\r\nflew to Paris", "label": []})
+    assert main(["tag", "--model", str(model), "--input-format", "jsonl", "--format",
+                 "jsonl", record, '{"text": ""}']) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["text"] == "Maria Lopez\r\nflew to Paris" and second == {"text": "",
+                                                                          "entities": []}
+    assert all(first["text"][s:e].strip() == first["text"][s:e] for s, e, _ in
+               first["entities"])
+    assert main(["tag", "--model", str(model), "--input-format", "jsonl", "[1]"]) == 2
+    assert capsys.readouterr().err == (
+        'error: <arguments>:1: expected a JSON object {"text": ...}, got [1]\n')
     assert main(["tag", "--model", str(model), "--offsets", "utf16", "x"]) == 2
     assert "error: --offsets utf16: applies to --format jsonl only" in capsys.readouterr().err

@@ -97,6 +97,15 @@ class SpanReader:
         return Sentence([token for token, _, _ in found], tags, line, document)
 
 
+def record_text(line: str, where: str) -> str:
+    """The `"text"` of one JSON line of any shape read here (its entities unread)."""
+    record = _decode(line, where)
+    if not isinstance(record, dict):
+        raise DataFormatError(f'{where}: expected a JSON object {{"text": ...}}, got '
+                              f"{excerpt(record)}")
+    return _text(record, where)
+
+
 def _decode(text: str, where: str) -> Any:
     try:
         return _DECODER.decode(text)
