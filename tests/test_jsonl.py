@@ -5,11 +5,15 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ner_rnn.cli import main
 from ner_rnn.config import DataConfig
 from ner_rnn.data.conll import read_conll
 from ner_rnn.data.corpus import detect_format, read_corpus
+from ner_rnn.data.schemes import convert
+from ner_rnn.data.spans_jsonl import SpanReader, jsonl_record
 from ner_rnn.data.text import MAX_LINE_BYTES, open_binary
 from ner_rnn.errors import DataFormatError
 from ner_rnn.serve.tokenize import tokenize
@@ -431,3 +435,21 @@ def test_train_evaluate_and_tag_jsonl(corpora, tmp_path, capsys):
         'error: <arguments>:1: expected a JSON object {"text": ...}, got [1]\n')
     assert main(["tag", "--model", str(model), "--offsets", "utf16", "x"]) == 2
     assert "error: --offsets utf16: applies to --format jsonl only" in capsys.readouterr().err
+
+
+# -- any sentence survives the trip through JSON lines ---------------------------------
+
+TOKEN = st.text(st.sampled_from(list("aZé1.'-\u0301東\U0001F600\u200d")), min_size=1,
+                max_size=6)
+
+
+@given(st.lists(st.tuples(TOKEN, st.sampled_from(["O", "B-PER", "I-PER", "B-LOC"])),
+                min_size=1, max_size=8),
+       st.booleans())
+def test_any_tagged_sentence_round_trips_through_a_json_line(rows, utf16):
+    tokens, tags = [t for t, _ in rows], [g for _, g in rows]
+    record = jsonl_record(tokens, tags, "iob2", utf16)
+    line = json.dumps(record, ensure_ascii=False)
+    [sentence] = SpanReader(offsets="utf16" if utf16 else "codepoints").jsonl([line], "a")
+    assert sentence.tokens == tokens
+    assert sentence.tags == convert(tags, "iob2", "iob2")
