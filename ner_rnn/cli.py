@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to tag; `-` reads lines from stdin")
     tag.add_argument("--input", type=_path,
-                     help="file with one sentence a line (or CoNLL, see below)")
+                     help="file with one sentence a line (or CoNLL or JSON lines: "
+                          "--input-format)")
     tag.add_argument("--input-format", choices=("text", "conll", "jsonl"), default="text",
                      help="conll: tag the tokens of a CoNLL file (its first column); jsonl: "
                           "the \"text\" of each JSON line")
