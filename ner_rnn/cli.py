@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -15,15 +16,16 @@ from typing import BinaryIO, NoReturn
 from tqdm import tqdm
 
 from ner_rnn import signals
-from ner_rnn.config import SCHEMES, load_config
-from ner_rnn.data.conll import format_conll, read_conll
+from ner_rnn.config import CORPUS_FORMATS, OFFSET_UNITS, SCHEMES, DataConfig, load_config
+from ner_rnn.data.conll import format_conll
+from ner_rnn.data.conversion import TARGETS
 from ner_rnn.data.text import open_binary
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
-from ner_rnn.serve.inputs import Line, argument_lines, read_lines
+from ner_rnn.serve.inputs import Line, argument_lines, jsonl_lines, read_lines
 
 MAX_WORKERS = 1024  # like `threads`; each worker is a process, so a bound keeps this sane
 
@@ -62,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--model", type=_path, help="model directory")
     source.add_argument("--predictions", type=_path,
                         help="file whose last two columns are gold, predicted")
-    evaluate.add_argument("--data", type=_path, help="tagged CoNLL file to score the model on")
+    evaluate.add_argument("--data", type=_path,
+                          help="tagged corpus to score the model on (CoNLL, JSON lines or a "
+                               "Label Studio export)")
+    evaluate.add_argument("--offsets", choices=OFFSET_UNITS,
+                          help="what JSON offsets in --data count (default: the model's "
+                               "data.offsets)")
     evaluate.add_argument("--output", type=_path, help="write `token gold predicted` lines here")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--implementation", choices=("torch", "native"),
@@ -73,11 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to tag; `-` reads lines from stdin")
     tag.add_argument("--input", type=_path,
-                     help="file with one sentence a line (or CoNLL, see below)")
-    tag.add_argument("--input-format", choices=("text", "conll"), default="text",
-                     help="conll: tag the tokens of a CoNLL file (its first column)")
+                     help="file with one sentence a line (or CoNLL or JSON lines: "
+                          "--input-format)")
+    tag.add_argument("--input-format", choices=("text", "conll", "jsonl"), default="text",
+                     help="conll: tag the tokens of a CoNLL file (its first column); jsonl: "
+                          "the \"text\" of each JSON line")
     tag.add_argument("--output", type=_path, help="write results here instead of stdout")
     tag.add_argument("--format", choices=FORMATS, default="json")
+    tag.add_argument("--offsets", choices=OFFSET_UNITS, default="codepoints",
+                     help="jsonl: count entity offsets in code points or in UTF-16 units "
+                          "(JavaScript tools)")
     tag.add_argument("--pretokenized", action="store_true",
                      help="split input lines on whitespace only")
     tag.add_argument("--scheme", choices=SCHEMES,
@@ -97,13 +109,34 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run the encoder with torch's kernels or the lecture's cells")
     report = commands.add_parser("report", help="an HTML page of a model's training and errors")
     report.add_argument("--model", type=_path, required=True, help="model directory")
-    report.add_argument("--data", type=_path, required=True, help="tagged CoNLL file to analyse")
+    report.add_argument("--data", type=_path, required=True,
+                        help="tagged corpus to analyse (CoNLL, JSON lines or Label Studio)")
+    report.add_argument("--offsets", choices=OFFSET_UNITS,
+                        help="what JSON offsets in --data count (default: the model's "
+                             "data.offsets)")
     report.add_argument("--output", type=_path, metavar="FILE",
                         help="write the page (or the JSON) here; html default: report.html")
     report.add_argument("--examples", type=int, default=50, metavar="N",
                         help="show up to N sentences with errors (default 50)")
     report.add_argument("--format", choices=("html", "json"), default="html",
                         help="json: print the report's numbers instead of writing a page")
+    convert = commands.add_parser("convert", help="rewrite a tagged corpus as CoNLL or JSON "
+                                                  "lines")
+    convert.add_argument("--input", type=_path, required=True, help="tagged corpus to read")
+    convert.add_argument("--output", type=_path, required=True, help="file to write")
+    convert.add_argument("--to", choices=TARGETS, required=True, help="format to write")
+    convert.add_argument("--input-format", choices=CORPUS_FORMATS, default="auto",
+                         help="format of --input (default: from its name, else its first "
+                              "byte)")
+    convert.add_argument("--offsets", choices=OFFSET_UNITS, default="codepoints",
+                         help="what JSON offsets count, read or written: code points "
+                              "(Python) or UTF-16 units (JavaScript tools)")
+    convert.add_argument("--misaligned", choices=("error", "expand", "skip"), default="error",
+                         help="an entity not on token boundaries: stop, widen or drop it")
+    convert.add_argument("--overlapping", choices=("error", "skip"), default="error",
+                         help="overlapping entities: stop, or keep the first")
+    convert.add_argument("--scheme", choices=SCHEMES, default="iob2",
+                         help="tag scheme of CoNLL output (default iob2)")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", type=_path, required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -142,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
-                    "report": run_report, "benchmark": run_benchmark}
+                    "report": run_report, "convert": run_convert, "benchmark": run_benchmark}
         with signals.installed():
             return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
@@ -233,19 +266,21 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     if args.predictions:
-        if args.data or args.output:
-            raise NerError("--predictions scores a file as it is; drop --data and --output")
+        if args.data or args.output or args.offsets:
+            raise NerError("--predictions scores a file as it is; drop --data, --output and "
+                           "--offsets")
         report = score_predictions_file(args.predictions)
     else:
         if not args.data:
-            raise NerError("--model needs --data FILE, a tagged CoNLL file to score")
+            raise NerError("--model needs --data FILE, a tagged corpus to score")
+        from ner_rnn.data.corpus import read_scored_corpus
         from ner_rnn.evaluation import warn_unseen_types
         from ner_rnn.serve.tagger import Tagger
 
         if args.output:
             _refuse_output_over(args.output, args.data)
         tagger = Tagger.load(args.model, implementation=args.implementation)
-        sentences = read_conll(args.data, tagger.config.data.tag_column)
+        sentences = read_scored_corpus(args.data, tagger.config.data, args.offsets)
         warn_unseen_types(args.data, sentences, tagger.vocabs)
         report, predicted = tagger.evaluate(sentences)
         if args.output:
@@ -253,6 +288,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
                     for s, tags in zip(sentences, predicted)]
             atomic_write_text(args.output, format_conll(rows))
     _print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from ner_rnn.data.conversion import convert_corpus
+
+    _refuse_output_over(args.output, args.input)
+    data = DataConfig(format=args.input_format, misaligned=args.misaligned,
+                      overlapping=args.overlapping, offsets=args.offsets)
+    count = convert_corpus(args.input, args.output, args.to, data, args.scheme)
+    logging.getLogger(__name__).info("%d sentences written to %s", count, args.output)
     return 0
 
 
@@ -265,7 +311,7 @@ def run_report(args: argparse.Namespace) -> int:
     output = args.output or ("report.html" if args.format == "html" else None)
     if output:
         _refuse_output_over(output, args.data)
-    report = build_report(args.model, args.data, args.examples)
+    report = build_report(args.model, args.data, args.examples, args.offsets)
     if args.format == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         if not args.output:
@@ -286,6 +332,8 @@ def run_tag(args: argparse.Namespace) -> int:
 
     _at_least_one("--nbest", args.nbest)
     _at_least_one("--chunk-size", args.chunk_size)
+    if args.offsets == "utf16" and args.format != "jsonl":
+        raise NerError("--offsets utf16: applies to --format jsonl only")
     if args.nbest > MAX_NBEST:
         raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
@@ -305,7 +353,8 @@ def run_tag(args: argparse.Namespace) -> int:
         workers = tagging_workers(device) if args.workers is None else args.workers
         leave_cores_to(workers)
         tagger = Tagger.load(args.model, str(device), args.implementation)
-        options = TagOptions(args.format, args.pretokenized or args.input_format == "conll",
+        options = TagOptions(args.format, args.offsets,
+                             args.pretokenized or args.input_format == "conll",
                              args.scheme, args.nbest, args.confidence, args.chunk_size,
                              workers)
         lines = _input_lines(args, stream, progress=world.is_main)
@@ -370,9 +419,15 @@ def _input_lines(args: argparse.Namespace, stream: BinaryIO | None, progress: bo
                  ) -> Iterator[Line]:
     """Lines to tag, each with its document id (None: blank lines end documents)."""
     conll = args.input_format == "conll"
-    if stream is None:
+    if args.input_format == "jsonl":
+        if stream is None:
+            stream = io.BytesIO("\n".join(args.sentences).encode("utf-8", "surrogateescape"))
+        lines = jsonl_lines(stream, args.input or ("<stdin>" if args.sentences == ["-"]
+                                                   else "<arguments>"))
+    elif stream is None:
         return argument_lines(args.sentences, conll)
-    lines = read_lines(stream, args.input or "<stdin>", conll)
+    else:
+        lines = read_lines(stream, args.input or "<stdin>", conll)
     return iter(tqdm(lines, desc="tagging", unit=" sentences" if conll else " lines",
                      leave=False, disable=None if progress else True))
 

@@ -21,6 +21,8 @@ import yaml
 from ner_rnn.errors import ConfigError, excerpt, shorten
 
 SCHEMES = ("iob1", "iob2", "bioes")
+CORPUS_FORMATS = ("auto", "conll", "jsonl", "labelstudio")
+OFFSET_UNITS = ("codepoints", "utf16")
 # A config is a few dozen YAML nodes; a document whose aliases expand past this many is
 # an alias bomb ("billion laughs"), refused before anything is built from it.
 MAX_YAML_NODES = 100_000
@@ -38,11 +40,19 @@ def _key(default: Any, choices: tuple | None = None, minimum: float | None = Non
 
 @dataclass
 class DataConfig:
-    train: str | None = None  # CoNLL file to train on (needed by `train`)
-    dev: str | None = None  # CoNLL file for model selection and early stopping
-    test: str | None = None  # CoNLL file scored once with the best model after training
+    train: str | None = None  # corpus file to train on (needed by `train`)
+    dev: str | None = None  # corpus file for model selection and early stopping
+    test: str | None = None  # corpus file scored once with the best model after training
     tag_column: int = -1  # column holding the tag; -1 is the last, 0 would be the token
     scheme: str = _key("auto", choices=("auto",) + SCHEMES)  # tag scheme of the files
+    format: str = _key("auto", choices=CORPUS_FORMATS)  # corpus files' format; auto: by
+    # extension (.conll, .jsonl, .json), else by the first byte ({: jsonl, [: labelstudio)
+    misaligned: str = _key("error", choices=("error", "expand", "skip"))  # a JSONL entity
+    # not on token boundaries: stop, widen it to the tokens it touches, or drop it
+    overlapping: str = _key("error", choices=("error", "skip"))  # overlapping or nested
+    # JSONL entities: stop, or keep the first (longest) and drop those it overlaps
+    offsets: str = _key("codepoints", choices=OFFSET_UNITS)  # what JSONL offsets count:
+    # Python string indices (code points) or UTF-16 units (JavaScript tools)
 
 
 @dataclass

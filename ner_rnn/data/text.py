@@ -31,25 +31,27 @@ def open_binary(path: str | Path) -> BinaryIO:
         raise DataFormatError(f"{path}: cannot read ({error.strerror})") from None
 
 
-def raw_lines(stream: BinaryIO, name: str | Path) -> Iterator[bytes]:
+def raw_lines(stream: BinaryIO, name: str | Path, long_hint: str = "") -> Iterator[bytes]:
     """The stream's lines as bytes, line ends kept, read as they are needed; a line
     longer than MAX_LINE_BYTES, its end (LF or CRLF) aside, is a DataFormatError naming
-    NAME:LINE."""
+    NAME:LINE (and ending in `long_hint`, a word on what to do)."""
     number = 0
     while raw := stream.readline(MAX_LINE_BYTES + 2):  # room for the longest line and "\r\n"
         number += 1
         if len(raw.removesuffix(b"\n").removesuffix(b"\r")) > MAX_LINE_BYTES:
-            hint = " (lines ending in CR alone? convert them to \\n)" if b"\r" in raw else ""
+            hint = (" (lines ending in CR alone? convert them to \\n)" if b"\r" in raw
+                    else long_hint)
             raise DataFormatError(f"{name}:{number}: line longer than {MAX_LINE_BYTES} bytes, "
                                   f"the most a line may hold{hint}")
         yield raw
 
 
-def decoded_lines(stream: BinaryIO, name: str | Path) -> Iterator[str]:
-    """The stream's lines without their line ends, decoded strictly as UTF-8."""
+def decoded_lines(stream: BinaryIO, name: str | Path, long_hint: str = "") -> Iterator[str]:
+    """The stream's lines without their line ends, decoded strictly as UTF-8 (`long_hint`
+    as in `raw_lines`)."""
     number = 0
     try:
-        for number, raw in enumerate(raw_lines(stream, name), start=1):
+        for number, raw in enumerate(raw_lines(stream, name, long_hint), start=1):
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ner_rnn.config import to_dict
-from ner_rnn.data.conll import Sentence, read_conll
+from ner_rnn.data.conll import Sentence
+from ner_rnn.data.corpus import read_scored_corpus
 from ner_rnn.data.schemes import detect_scheme, spans
 from ner_rnn.report.taxonomy import CORRECT, Tally, classify
 from ner_rnn.report.training_log import read_training_log
@@ -21,8 +22,10 @@ from ner_rnn.report.training_log import read_training_log
 FREQUENT = 15  # missed and spurious entity strings listed
 
 
-def build_report(model: str | Path, data: str | Path, examples: int = 50) -> dict:
-    """Load the model in `model`, tag the CoNLL file `data` and analyse what it did.
+def build_report(model: str | Path, data: str | Path, examples: int = 50,
+                 offsets: str | None = None) -> dict:
+    """Load the model in `model`, tag the corpus `data` (CoNLL or JSON spans, `offsets`
+    overriding the model's `data.offsets`) and analyse what it did.
 
     Scores are computed by `Tagger.evaluate` (conlleval's, as `ner-rnn evaluate` prints)
     over spans in the file's own scheme; `examples` sentences with errors are kept.
@@ -33,7 +36,7 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50) -> dic
 
     tagger = Tagger.load(model)
     training = read_training_log(Path(model) / "metrics.jsonl")
-    sentences = read_conll(data, tagger.config.data.tag_column)
+    sentences = read_scored_corpus(data, tagger.config.data, offsets)
     warn_unseen_types(data, sentences, tagger.vocabs)
     scheme = detect_scheme([s.tags for s in sentences])
     scores, predicted = tagger.evaluate(sentences, scheme)

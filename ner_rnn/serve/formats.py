@@ -1,4 +1,5 @@
-"""Writing tagging results as JSON lines, CoNLL columns, inline brackets or an HTML page.
+"""Writing tagging results as JSON lines, CoNLL columns, inline brackets or an HTML page
+(`jsonl`, the text with its entities as character spans, is written by `results`).
 
 Results are written one at a time, chunk after chunk; a format that wraps them (the
 HTML page) also writes a `header` before the first and a `footer` after the last.
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 
 from ner_rnn.serve import html_page
 
-FORMATS = ("json", "conll", "inline", "html")
+FORMATS = ("json", "jsonl", "conll", "inline", "html")
 
 
 def format_result(result: dict, kind: str) -> str:
@@ -25,6 +26,8 @@ def format_result(result: dict, kind: str) -> str:
         return inline(result) + "\n"
     if kind == "html":
         return html_page.result_html(result)
+    if kind == "jsonl":  # a result holds no line text: Results.span_lines writes these
+        raise ValueError("format 'jsonl' needs the tagged line's text; use Results.span_lines")
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
 
 

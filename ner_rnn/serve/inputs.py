@@ -1,4 +1,5 @@
-"""What `tag` reads: lines of text, or the sentences of CoNLL text, as `(text, document)`.
+"""What `tag` reads: lines of text, the sentences of CoNLL text, or the texts of JSON
+lines, as `(text, document)`.
 
 Input is bytes (a file, stdin, the command-line arguments) decoded strictly as UTF-8:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, so invalid UTF-8 never
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ner_rnn.data.conll import parse_conll
+from ner_rnn.data.spans_jsonl import record_text
 from ner_rnn.data.text import decoded_lines
 from ner_rnn.errors import DataFormatError
 
@@ -35,6 +37,14 @@ def _conll_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
         yield " ".join(sentence.tokens), sentence.document
     if not found:
         raise DataFormatError(f"{name}: no sentences found (expected CoNLL columns)")
+
+
+def jsonl_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
+    """The `"text"` of each JSON line (entities, if any, unread), each its own document
+    (numbered by its line); blank lines are skipped."""
+    for number, line in enumerate(decoded_lines(stream, name), start=1):
+        if line.strip():
+            yield record_text(line, f"{name}:{number}"), number
 
 
 def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:

@@ -40,6 +40,7 @@ PIECE_LINES = 512  # lines a worker encodes or formats at a time
 @dataclass(frozen=True)
 class TagOptions:
     format: str = "json"
+    offsets: str = "codepoints"  # jsonl: what entity offsets count (or utf16)
     pretokenized: bool = False
     scheme: str | None = None
     nbest: int = 1
@@ -58,7 +59,7 @@ def jobs(tagger: Tagger, options: TagOptions) -> Jobs:
     results = Results(tagger.vocabs.labels.items, tagger.config.model.scheme,
                       options.scheme or tagger.scheme)
     return Jobs(LineEncoder(prep.vocabs, prep.char_length, options.pretokenized),
-                Formatter(results, options.format))
+                Formatter(results, options.format, options.offsets == "utf16"))
 
 
 def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ner_rnn.data.char_spans import Units
 from ner_rnn.serve.formats import FORMATS, format_result
 from ner_rnn.serve.spans import SpanReader, TagWriter
 
@@ -121,6 +122,18 @@ class Results:
             out.append(self._json(line, tokens, nbest) + "\n")
         return "".join(out)
 
+    def span_lines(self, tagged: Tagged, utf16: bool = False) -> str:
+        """The results as annotation tools read them, `{"text", "entities": [[start, end,
+        type], ...]}` lines, the offsets counting code points or (`utf16`) UTF-16 units."""
+        out = []
+        for line, _ in self._lines(tagged):
+            units = Units(line.text, utf16)
+            entities = [[units.from_point(start), units.from_point(end), self.reader.types[type_]]
+                        for _, _, type_, start, end, _ in line.entities]
+            out.append(json.dumps({"text": line.text, "entities": entities},
+                                  ensure_ascii=False) + "\n")
+        return "".join(out)
+
     def _dict(self, line: _Line) -> dict:
         entities = []
         for start, end, type_, char_start, char_end, confidence in line.entities:
@@ -191,6 +204,7 @@ class Formatter:
 
     results: Results
     kind: str
+    utf16: bool = False  # jsonl: offsets in UTF-16 units rather than code points
 
     def __post_init__(self):
         if self.kind not in FORMATS:
@@ -199,6 +213,8 @@ class Formatter:
     def __call__(self, tagged: Tagged) -> str:
         if self.kind == "json":  # the common case, written without building dicts
             return self.results.json_lines(tagged)
+        if self.kind == "jsonl":
+            return self.results.span_lines(tagged, self.utf16)
         return "".join(format_result(result, self.kind) for result in self.results.dicts(tagged))
 
 

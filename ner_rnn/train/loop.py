@@ -22,7 +22,8 @@ from tqdm import tqdm
 from ner_rnn import distributed, model_dir, signals
 from ner_rnn.config import Config
 from ner_rnn.data.batching import collate
-from ner_rnn.data.conll import Sentence, read_conll
+from ner_rnn.data.conll import Sentence
+from ner_rnn.data.corpus import read_corpus
 from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vectors import lookup, read_vectors
@@ -286,9 +287,9 @@ def _check_finite(losses: list[torch.Tensor], norms: list[torch.Tensor], first: 
 
 def read_corpora(config: Config) -> Corpora:
     def optional(path: str | None) -> list[Sentence] | None:
-        return None if path is None else read_conll(path, config.data.tag_column)
+        return None if path is None else read_corpus(path, config.data)
 
-    return Corpora(read_conll(config.data.train, config.data.tag_column),
+    return Corpora(read_corpus(config.data.train, config.data),
                    optional(config.data.dev), optional(config.data.test))
 
 
