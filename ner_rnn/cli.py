@@ -19,6 +19,7 @@ from ner_rnn import signals
 from ner_rnn.config import CORPUS_FORMATS, OFFSET_UNITS, SCHEMES, DataConfig, load_config
 from ner_rnn.data.conll import format_conll
 from ner_rnn.data.conversion import TARGETS
+from ner_rnn.data.recasing import TRANSFORMS, recase
 from ner_rnn.data.text import open_binary
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="what JSON offsets in --data count (default: the model's "
                                "data.offsets)")
     evaluate.add_argument("--output", type=_path, help="write `token gold predicted` lines here")
+    evaluate.add_argument("--transform", choices=tuple(TRANSFORMS),
+                          help="re-case every token of --data first (tags unchanged), to see "
+                               "how the model holds on badly cased text (default: none)")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--implementation", choices=("torch", "native"),
                           help="run the encoder with torch's kernels or the lecture's cells")
@@ -266,9 +270,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     if args.predictions:
-        if args.data or args.output or args.offsets:
-            raise NerError("--predictions scores a file as it is; drop --data, --output and "
-                           "--offsets")
+        if args.data or args.output or args.offsets or args.transform:
+            raise NerError("--predictions scores a file as it is; drop --data, --output, "
+                           "--offsets and --transform")
         report = score_predictions_file(args.predictions)
     else:
         if not args.data:
@@ -281,6 +285,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             _refuse_output_over(args.output, args.data)
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_scored_corpus(args.data, tagger.config.data, args.offsets)
+        if args.transform:
+            sentences = recase(sentences, args.transform)
         warn_unseen_types(args.data, sentences, tagger.vocabs)
         report, predicted = tagger.evaluate(sentences)
         if args.output:
