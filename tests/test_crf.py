@@ -267,3 +267,17 @@ def test_crf_loss_batched_equals_one_at_a_time_and_trains_every_parameter():
     batched.backward()
     for name, parameter in head.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def test_marginals_follow_autograd_when_the_inputs_require_grad():
+    p, mask = random_potentials(4)
+    expected = marginals(p, mask)
+    tracked = Potentials(*(x.clone().requires_grad_() for x in p))
+    alpha, beta, log_z = marginals(tracked, mask)
+    for got, want in zip((alpha, beta, log_z), expected):
+        assert torch.equal(got.detach(), want)
+    log_z.sum().backward()  # d log Z / d emissions = the tag marginals
+    reference = Potentials(*(x.clone().requires_grad_() for x in p))
+    decoding._tree_log_partition(reference, mask).sum().backward()
+    for got, want in zip(tracked, reference):
+        torch.testing.assert_close(got.grad, want.grad)

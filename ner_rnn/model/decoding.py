@@ -58,17 +58,24 @@ def _recursions(emissions: torch.Tensor, transitions: torch.Tensor, start: torch
     # reversed_emissions_{r-1}[k] + beta_{r-1}[k]). Laid out (step, to, from, chain).
     scores = torch.cat([emissions, reversed_emissions]).permute(1, 2, 0).contiguous()
     idle = -2 * batch % CHAINS_MULTIPLE
-    steps = emissions.new_empty(time - 1, tags, tags, 2 * batch + idle)
-    torch.add(transitions.T[None, :, :, None], scores[1:, :, None, :batch],
-              out=steps[..., :batch])
-    torch.add(transitions[None, :, :, None], scores[:-1, None, :, batch:],
-              out=steps[..., batch : 2 * batch])
-    steps[..., 2 * batch :] = 0.0  # idle chains: finite, never read
+    # autograd cannot follow `out=` and in-place steps: a tracked call builds new tensors
+    tracked = torch.is_grad_enabled() and any(
+        x.requires_grad for x in (emissions, transitions, start, end))
+    forward_steps = transitions.T[None, :, :, None], scores[1:, :, None, :batch]
+    backward_steps = transitions[None, :, :, None], scores[:-1, None, :, batch:]
+    if tracked:
+        steps = torch.cat([torch.add(*forward_steps), torch.add(*backward_steps),
+                           emissions.new_zeros(time - 1, tags, tags, idle)], dim=3)
+    else:
+        steps = emissions.new_empty(time - 1, tags, tags, 2 * batch + idle)
+        torch.add(*forward_steps, out=steps[..., :batch])
+        torch.add(*backward_steps, out=steps[..., batch : 2 * batch])
+        steps[..., 2 * batch :] = 0.0  # idle chains: finite, never read
     state = torch.cat([(start + emissions[:, 0]).T, end[:, None].expand(tags, batch),
                        emissions.new_zeros(tags, idle)], dim=1)  # (tags, chains)
     states = [state]
     for step in steps:
-        state = _logsumexp(step.add_(state), dim=1)  # (to, chains)
+        state = _logsumexp(step + state if tracked else step.add_(state), dim=1)  # (to, chains)
         states.append(state)
     chains = torch.stack(states).permute(2, 0, 1)  # (chains, time, tags)
     alpha, beta = chains[:batch], chains[batch : 2 * batch]
@@ -152,7 +159,7 @@ def marginals(p: Potentials, mask: torch.Tensor
     alpha[b, t, j] is the log-sum of all prefixes ending in tag j at step t (emission
     included); beta[b, t, j] that of all suffixes after step t given tag j at t (end
     score included), so exp(alpha + beta - log Z) is P(tag j at t). Padded steps hold
-    no meaning.
+    no meaning. Differentiable: inputs that require grad get gradients.
     """
     alpha, beta, backward_index, log_z = _recursions(*p, mask)
     return alpha, gather_steps(beta, backward_index), log_z
