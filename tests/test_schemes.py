@@ -1,5 +1,7 @@
 import pytest
 
+from ner_rnn.cli import main
+from ner_rnn.errors import DataFormatError
 from ner_rnn.data.schemes import conlleval_spans, convert, detect_scheme, spans, tags_from_spans
 
 IOB1 = ["I-PER", "I-PER", "B-PER", "O", "I-LOC", "I-ORG", "O", "I-MISC"]
@@ -39,3 +41,26 @@ def test_detect_scheme():
     assert detect_scheme([IOB2]) == "iob2"
     assert detect_scheme([BIOES]) == "bioes"
     assert detect_scheme([["O", "O"]]) == "iob2"
+    assert detect_scheme([["I-PER", "B-PER"], ["O", "I-LOC"]]) == "iob1"  # B- only splits
+
+
+def test_detect_scheme_weighs_both_kinds_of_evidence():
+    # one stray I- in an IOB2 corpus used to make it IOB1: perfect predictions then
+    # scored F1 1.0 with token accuracy 0.5, and `tag` wrote IOB1
+    stray = [["B-PER", "I-PER", "O"], ["O", "O"], ["I-LOC", "O"]]
+    with pytest.raises(DataFormatError, match=r"^c\.conll: mixed tag schemes: I-LOC starts an "
+                       r"entity at line 9 \(IOB1\) and B-PER at line 1 \(IOB2\); set "
+                       r"data.scheme"):
+        detect_scheme(stray, "c.conll", [1, 5, 9])
+    with pytest.raises(DataFormatError, match="at line 3 .* at line 1 "):
+        detect_scheme(stray)  # sentence numbers when no lines are known
+
+
+def test_mixed_schemes_in_a_file_are_one_error_naming_its_lines(tmp_path, capsys):
+    corpus = tmp_path / "mixed.conll"
+    corpus.write_text("Ann B-PER\nlives O\n\nin O\nI-Paris I-LOC\n", encoding="utf-8")
+    assert main(["convert", "--input", str(corpus), "--output", str(tmp_path / "out.jsonl"),
+                 "--to", "jsonl"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mixed tag schemes" in err and "line 4" in err
+    assert not (tmp_path / "out.jsonl").exists()

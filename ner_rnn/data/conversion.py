@@ -29,7 +29,8 @@ def convert_corpus(source: str | Path, target: str | Path, to: str, data: DataCo
     """Rewrite `source` (read by `data`) at `target` in format `to`; CoNLL tags are
     written in `scheme`, JSON offsets in `data.offsets` units. Returns the sentences."""
     sentences = read_corpus(source, data)
-    found = data.scheme if data.scheme != "auto" else detect_scheme([s.tags for s in sentences])
+    found = data.scheme if data.scheme != "auto" else detect_scheme(
+        [s.tags for s in sentences], str(source), [s.line for s in sentences])
     if to == "conll":
         text = format_conll([[[token, tag] for token, tag in
                               zip(s.tokens, convert(s.tags, found, scheme))]

@@ -39,7 +39,8 @@ class Preprocessor:
         model's scheme."""
         scheme = config.data.scheme
         if scheme == "auto":
-            scheme = detect_scheme([s.tags for s in sentences])
+            scheme = detect_scheme([s.tags for s in sentences], str(config.data.train),
+                                   [s.line for s in sentences])
         config = replace(config, data=replace(config.data, scheme=scheme))
         tags = [convert(s.tags, scheme, config.model.scheme) for s in sentences]
         word = config.model.embeddings.word

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ner_rnn.errors import DataFormatError
+
 Span = tuple[int, int, str]
 
 TAG_PATTERN = re.compile(r"^(?:O|[BIES]-\S+)$")
@@ -102,18 +104,36 @@ def convert(tags: Sequence[str], source: str, target: str) -> list[str]:
     return tags_from_spans(spans(tags, source), len(tags), target)
 
 
-def detect_scheme(sentences_tags: Sequence[Sequence[str]]) -> str:
-    """Guess the scheme of a corpus: BIOES if E-/S- occur, IOB1 if an I- starts an entity."""
-    iob1 = False
-    for tags in sentences_tags:
+def detect_scheme(sentences_tags: Sequence[Sequence[str]], source: str = "the tags",
+                  lines: Sequence[int] | None = None) -> str:
+    """The scheme of a corpus, from both kinds of evidence: BIOES if E-/S- occur; IOB1 if
+    an `I-X` starts an entity (after `O` or another type); IOB2 if a `B-X` does (in IOB1
+    a `B-` only separates two adjacent entities of one type); IOB2 when neither shows.
+
+    Evidence both ways is an error naming `source` and the sentences' `lines` (1-based,
+    one a sentence; their index when not given): set `data.scheme` to say which it is.
+    """
+    iob1 = iob2 = None  # (sentence, tag) of the first evidence of each
+    for number, tags in enumerate(sentences_tags):
         prev_type = ""
         for tag in tags:
             prefix, type_ = split_tag(tag)
             if prefix in "ES":
                 return "bioes"
-            if prefix == "I" and prev_type != type_:
-                iob1 = True
+            if prefix in "BI" and prev_type != type_:
+                if prefix == "I":
+                    iob1 = iob1 or (number, tag)
+                else:
+                    iob2 = iob2 or (number, tag)
             prev_type = type_
+    if iob1 and iob2:
+        def where(evidence: tuple[int, str]) -> str:
+            line = lines[evidence[0]] if lines is not None else evidence[0] + 1
+            return f"line {line}"
+        raise DataFormatError(
+            f"{source}: mixed tag schemes: {iob1[1]} starts an entity at {where(iob1)} "
+            f"(IOB1) and {iob2[1]} at {where(iob2)} (IOB2); set data.scheme to the one the "
+            "file is in")
     return "iob1" if iob1 else "iob2"
 
 

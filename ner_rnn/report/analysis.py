@@ -38,7 +38,7 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50,
     training = read_training_log(Path(model) / "metrics.jsonl")
     sentences = read_scored_corpus(data, tagger.config.data, offsets)
     warn_unseen_types(data, sentences, tagger.vocabs)
-    scheme = detect_scheme([s.tags for s in sentences])
+    scheme = detect_scheme([s.tags for s in sentences], str(data), [s.line for s in sentences])
     scores, predicted = tagger.evaluate(sentences, scheme)
     analysis = analyse(sentences, predicted, scheme, examples)
     types = sorted({*entity_types(tagger), *scores["per_type"]})  # the model's and the file's

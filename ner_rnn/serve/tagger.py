@@ -102,7 +102,8 @@ class Tagger:
 
         Predictions are written in the corpus's own scheme (detected unless given).
         """
-        scheme = scheme or detect_scheme([s.tags for s in sentences])
+        scheme = scheme or detect_scheme([s.tags for s in sentences], "the sentences",
+                                          [s.line for s in sentences])
         return evaluation.evaluate(self.network, self.preprocessor, sentences, scheme)
 
 
