@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="overlapping entities: stop, or keep the first")
     convert.add_argument("--scheme", choices=SCHEMES, default="iob2",
                          help="tag scheme of CoNLL output (default iob2)")
+    ensemble = commands.add_parser("ensemble", help="join models trained with different seeds "
+                                                    "into one that averages their scores")
+    ensemble.add_argument("models", nargs="+", type=_path, metavar="MODEL",
+                          help="model directories of one config (two or more)")
+    ensemble.add_argument("--output", type=_path, required=True,
+                          help="model directory to write")
+    ensemble.add_argument("--overwrite", action="store_true",
+                          help="replace a model already in the output directory")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", type=_path, required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -179,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
-                    "report": run_report, "convert": run_convert, "benchmark": run_benchmark}
+                    "report": run_report, "convert": run_convert, "benchmark": run_benchmark,
+                    "ensemble": run_ensemble}
         with signals.installed():
             return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
@@ -305,6 +314,15 @@ def run_convert(args: argparse.Namespace) -> int:
                       overlapping=args.overlapping, offsets=args.offsets)
     count = convert_corpus(args.input, args.output, args.to, data, args.scheme)
     logging.getLogger(__name__).info("%d sentences written to %s", count, args.output)
+    return 0
+
+
+def run_ensemble(args: argparse.Namespace) -> int:
+    from ner_rnn.train.ensemble import build_ensemble  # loads torch
+
+    members = build_ensemble(args.models, args.output, args.overwrite)
+    logging.getLogger(__name__).info("an ensemble of %d members written to %s", members,
+                                     args.output)
     return 0
 
 

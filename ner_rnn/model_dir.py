@@ -4,7 +4,8 @@
     vocab.json      word, character and label vocabularies
     weights.pt      the network's state_dict, loaded with weights_only=True
     metrics.jsonl   one JSON object per epoch, then a final summary
-    meta.json       format version and the ner_rnn version that wrote it
+    meta.json       format version, the ner_rnn version that wrote it, and for an
+                    ensemble (`ner-rnn ensemble`) its number of members
     last.pt         checkpoint after the latest epoch, for `train --resume`
 """
 
@@ -27,9 +28,11 @@ from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, excerpt, shorten
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model.convert import convert_encoder
+from ner_rnn.model.ensemble import EnsembleNetwork
 from ner_rnn.model.network import TaggerNetwork, build_network
 
 FORMAT_VERSION = 1
+MAX_MEMBERS = 64  # of an ensemble (meta.json's "members"; 1, or absent, for one tagger)
 CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
     "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json", "last.pt")
 
@@ -39,15 +42,19 @@ def is_model(directory: str | Path) -> bool:
     return all((Path(directory) / name).is_file() for name in (META, CONFIG, VOCAB, WEIGHTS))
 
 
-def save_description(directory: Path, config: Config, vocabs: Vocabularies) -> None:
-    """Write config, vocabularies and format version (all but weights and metrics)."""
+def save_description(directory: Path, config: Config, vocabs: Vocabularies,
+                     members: int = 1) -> None:
+    """Write config, vocabularies and format version (all but weights and metrics);
+    `members`: of an ensemble."""
     atomic_write_text(directory / CONFIG, yaml.safe_dump(to_dict(config), sort_keys=False))
     atomic_write_text(directory / VOCAB, json.dumps(vocabs.to_json(), ensure_ascii=False))
     meta = {"format_version": FORMAT_VERSION, "ner_rnn_version": __version__}
+    if members > 1:
+        meta["members"] = members
     atomic_write_text(directory / META, json.dumps(meta, indent=2) + "\n")
 
 
-def save_weights(directory: Path, network: TaggerNetwork) -> None:
+def save_weights(directory: Path, network: TaggerNetwork | EnsembleNetwork) -> None:
     state = {name: tensor.detach().cpu() for name, tensor in network.state_dict().items()}
     atomic_write(directory / WEIGHTS, lambda temp: _save_tensors(state, temp))
 
@@ -117,24 +124,49 @@ def load_model(directory: str | Path, implementation: str | None = None
         found = meta.get("format_version") if isinstance(meta, dict) else None
         raise ModelError(f"{directory / META}: model format version {excerpt(found)}, this "
                          f"ner_rnn ({__version__}) reads version {FORMAT_VERSION}")
+    members = meta.get("members", 1)
+    if type(members) is not int or not 1 <= members <= MAX_MEMBERS:
+        raise ModelError(f"{directory / META}: members: expected a number from 1 to "
+                         f"{MAX_MEMBERS}, got {excerpt(members)}")
     config = _read_config(directory / CONFIG)
     vocabs = _read_vocabularies(directory / VOCAB)
     state = _read_weights(directory / WEIGHTS)
     try:  # sizes first, on the meta device: an edited config never allocates its network
         with torch.device("meta"):
-            skeleton = build_network(config, vocabs)
+            skeleton = _build(config, vocabs, members)
     except ConfigError as error:
         raise ModelError(f"{directory / CONFIG}: {error}") from None
     _check_weights(directory / WEIGHTS, state, skeleton)
     encoder = config.model.encoder
     if implementation is not None and implementation != encoder.implementation:
-        state = convert_encoder(state, encoder.type, implementation)
+        state = _convert_members(state, encoder.type, implementation, members)
         encoder = replace(encoder, implementation=implementation)
         config = replace(config, model=replace(config.model, encoder=encoder))
-    network = build_network(config, vocabs)
+    network = _build(config, vocabs, members)
     network.load_state_dict(state)
     network.eval()
     return config, vocabs, network
+
+
+def _build(config: Config, vocabs: Vocabularies, members: int
+           ) -> TaggerNetwork | EnsembleNetwork:
+    """The network of a model directory: one tagger, or an ensemble of `members`."""
+    if members == 1:
+        return build_network(config, vocabs)
+    return EnsembleNetwork([build_network(config, vocabs) for _ in range(members)])
+
+
+def _convert_members(state: dict, kind: str, implementation: str, members: int) -> dict:
+    """`convert_encoder` applied to each member's weights (`members.I.` prefixes)."""
+    if members == 1:
+        return convert_encoder(state, kind, implementation)
+    converted = {}
+    for index in range(members):
+        prefix = f"members.{index}."
+        own = {name[len(prefix):]: t for name, t in state.items() if name.startswith(prefix)}
+        converted.update({prefix + name: t for name, t in
+                          convert_encoder(own, kind, implementation).items()})
+    return converted
 
 
 def _read_config(path: Path) -> Config:
