@@ -1,9 +1,9 @@
-"""The lecture's two worked examples, built from `ner_rnn.cells` (used by
+"""The lecture's two worked examples, built from `ner_rnn.model.cells` (used by
 scripts/seed_examples.py and the tests)."""
 
 import torch
 
-from ner_rnn.cells import LSTM, SimpleRNN
+from ner_rnn.model.cells import LSTM, SimpleRNN
 
 RNN_INPUTS = [[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]]
 RNN_OUTPUT_WEIGHTS = torch.ones(2, 2)  # V: O_t = V·S_t

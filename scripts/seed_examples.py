@@ -1,4 +1,4 @@
-"""Print the lecture's two worked examples, step by step, computed by ner_rnn.cells.
+"""Print the lecture's two worked examples, step by step, computed by ner_rnn.model.cells.
 
     python scripts/seed_examples.py
 """

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ner_rnn.cells import GRU, LSTM, SimpleRNN, Stack, cell_to_torch, torch_to_cell
+from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, cell_to_torch, torch_to_cell
 from ner_rnn.config import load_config
 from ner_rnn.lecture_examples import (
     LSTM_INPUTS,

@@ -16,7 +16,7 @@ from ner_rnn.data.schemes import convert
 from ner_rnn.data.spans_jsonl import SpanReader, jsonl_record
 from ner_rnn.data.text import MAX_LINE_BYTES, open_binary
 from ner_rnn.errors import DataFormatError
-from ner_rnn.serve.tokenize import tokenize
+from ner_rnn.data.tokenize import tokenize
 from tests.conftest import ROOT, SAMPLE
 
 APPLE = "Apple is in Cupertino ."

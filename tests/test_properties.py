@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ner_rnn.data.schemes import conlleval_spans, convert, spans, tags_from_spans
-from ner_rnn.serve.tokenize import split_whitespace, tokenize
+from ner_rnn.data.tokenize import split_whitespace, tokenize
 
 TYPES = st.sampled_from(["PER", "LOC", "ORG"])
 ANY_TAG = st.one_of(st.just("O"), st.builds(lambda p, t: f"{p}-{t}", st.sampled_from("BI"),
@@ -82,7 +82,7 @@ PIECES = [*"aZé1٣ ,.'-\u0301東nt's()[]\";:!?&_", "Mr", "Inc", "No", "vs", "e"
 @given(st.text(st.sampled_from(list("aZé1٣ ,.'-\u0301東nt's")), max_size=40) | TEXT
        | st.lists(st.sampled_from(PIECES), max_size=20).map("".join))
 def test_tokeniser_fast_path_agrees_with_the_rules(text):
-    from ner_rnn.serve.tokenize import tokenize_by_rules
+    from ner_rnn.data.tokenize import tokenize_by_rules
 
     assert tokenize(text) == tokenize_by_rules(text)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ner_rnn.serve.tokenize import split_whitespace, tokenize
+from ner_rnn.data.tokenize import split_whitespace, tokenize
 
 
 @pytest.mark.parametrize("text, tokens", [

@@ -5,7 +5,7 @@ Each layer runs one unidirectional layer per direction on padded input (see
 cannot change its outputs; the backward direction reads each sentence reversed within
 its own length. This is exactly what packed sequences compute, without the cost of
 packing. `implementation` picks torch's fused kernels or the lecture's cells
-(`ner_rnn.cells`); `model.convert` maps weights between the two.
+(`ner_rnn.model.cells`); `model.convert` maps weights between the two.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ner_rnn.cells import GRU, LSTM, SimpleRNN, Stack
+from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack
 from ner_rnn.config import EncoderConfig
 from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.steps import step_mask

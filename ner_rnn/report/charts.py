@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from ner_rnn.report.markup import escape
+from ner_rnn.serve.markup import escape
 
 WIDTH, HEIGHT = 360, 230
 LEFT, RIGHT, TOP, BOTTOM = 62, 14, 30, 44  # margins around the plotting area

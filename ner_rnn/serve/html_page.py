@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ner_rnn.report.markup import PAGE_END, escape, legend, marked_tokens
-from ner_rnn.report.markup import page_start as markup_page_start
+from ner_rnn.serve.markup import PAGE_END, escape, legend, marked_tokens
+from ner_rnn.serve.markup import page_start as markup_page_start
 
 CSS = """
 ol.lines{padding-left:3.5em}ol.lines li{margin:.15em 0;padding-left:.3em}

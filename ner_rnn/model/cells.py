@@ -16,7 +16,7 @@ padded steps never update the state, so `state` is the state after each sequence
 last step. For speed, the input part of every gate is computed for all time steps in one
 matrix product, and each step does one product with the previous hidden state.
 
-    from ner_rnn.cells import SimpleRNN, LSTM, GRU, Stack
+    from ner_rnn.model.cells import SimpleRNN, LSTM, GRU, Stack
     outputs, state = LSTM(3, 1)(x)          # x: (batch, time, input)
 
 `cell_to_torch` and `torch_to_cell` (from `ner_rnn.model.convert`) move weights between
