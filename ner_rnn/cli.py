@@ -192,31 +192,46 @@ def main(argv: list[str] | None = None) -> int:
         with signals.installed():
             return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        _error(_one_line(error))
         stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
         return 128 + stopped_by.args[0] if isinstance(stopped_by, signals.Terminated) else 130
     except NerError as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        _error(_one_line(error))
         return 2
     except signals.Terminated as error:
-        print("error: terminated", file=sys.stderr)
+        _error("terminated")
         return 128 + error.args[0]
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except BrokenPipeError:  # e.g. `ner-rnn tag ... | head`
         sys.stderr.close()
         return 0
     except (MemoryError, RuntimeError) as error:
         if gone := _peer_gone(error):
-            print(f"error: another torchrun rank stopped, so this one stops too (gloo: {gone}); "
-                  "that rank's error line says why", file=sys.stderr)
+            _error(f"another torchrun rank stopped, so this one stops too (gloo: {gone}); "
+                   "that rank's error line says why")
             return 2
         if not _out_of_memory(error):
             raise
-        print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
-              "or the model's sizes", file=sys.stderr)
+        _error("out of memory; lower train.batch_size or train.eval_batch_size, "
+               "or the model's sizes")
         return 2
+
+
+def _error(message: str) -> None:
+    """Write `error: MESSAGE` as one whole line in one write, so that the lines of
+    torchrun ranks sharing a stderr never run into each other."""
+    line = f"error: {message}\n"
+    try:
+        descriptor = sys.stderr.fileno()
+    except (OSError, ValueError):  # a stream without a descriptor (captured, closed)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(line)
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+        os.write(descriptor, line.encode(sys.stderr.encoding or "utf-8", "backslashreplace"))
 
 
 def _one_line(error: NerError) -> str:

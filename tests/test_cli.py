@@ -189,3 +189,26 @@ def test_help_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_an_error_line_is_written_whole_in_one_write(monkeypatch):
+    """Ranks sharing a stderr must not run their lines together (print writes the message
+    and the newline apart)."""
+    import os
+
+    from ner_rnn import cli
+
+    class Stderr:  # a real descriptor, as a terminal or a pipe has
+        encoding = "utf-8"
+
+        def fileno(self):
+            return 2
+
+        def flush(self):
+            pass
+
+    writes = []
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    monkeypatch.setattr(os, "write", lambda descriptor, data: writes.append((descriptor, data)))
+    cli._error("in.txt: is a directory, expected a file")
+    assert writes == [(2, b"error: in.txt: is a directory, expected a file\n")]

@@ -112,10 +112,12 @@ def test_a_directory_as_sharded_output_stops_every_rank_before_tagging(model, tm
     (tmp_path / "out").mkdir()
     done = torchrun("tag", "--model", str(model), "--input", str(source), "--output",
                     str(tmp_path / "out"))
+    expected = f"error: {tmp_path / 'out'}: is a directory, expected a file"
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert done.returncode != 0 and errors, failure(done)
-    assert all(line == f"error: {tmp_path / 'out'}: is a directory, expected a file"
-               for line in errors), failure(done)
+    assert done.returncode != 0 and expected in errors, failure(done)
+    # the other rank found the same, or torchrun stopped it (SIGTERM) when the first one
+    # ended: which one happens is a race, and both are whole lines of their own
+    assert set(errors) <= {expected, "error: terminated"}, failure(done)
     # no rank's traceback (torchrun's own launcher prints one for any failed rank)
     assert not [line for line in done.stderr.splitlines()
                 if line.lstrip().startswith("File ") and "/ner_rnn/" in line], failure(done)
