@@ -32,6 +32,7 @@ from ner_rnn.model.network import TaggerNetwork, build_network
 FORMAT_VERSION = 1
 CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
     "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json", "last.pt")
+MODEL_FILES = frozenset((CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT))
 
 
 def is_model(directory: str | Path) -> bool:

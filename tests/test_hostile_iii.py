@@ -72,6 +72,14 @@ def one_error_line(stderr: bytes | str) -> str:
     return errors[0]
 
 
+def train_args(config_dir, corpus, *overrides):
+    """`train` arguments for the tiny config on `corpus` (a config file in `config_dir`)."""
+    config = config_dir / "tiny.yaml"
+    config.write_text(f"data:\n  train: {corpus}\n", encoding="utf-8")
+    return ["train", "--config", str(config),
+            *[a for s in TINY + list(overrides) for a in ("--set", s)]]
+
+
 def snapshot(directory):
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
@@ -123,3 +131,93 @@ def test_output_through_a_symlink_into_the_model_is_refused(model, corpus, tmp_p
                  "--output", str(link / "weights.pt")]) == 2
     assert "inside the model directory" in capsys.readouterr().err
     assert snapshot(model) == before
+
+
+# 3. --overwrite replaces a model's own files only
+
+
+def test_overwrite_refuses_a_directory_holding_a_data_file(corpus, tmp_path, capsys):
+    directory = tmp_path / "m"
+    train(tiny_config(corpus), directory)
+    data = directory / "train.conll"
+    data.write_text(CORPUS, encoding="utf-8")
+    before = snapshot(directory)
+    assert main([*train_args(tmp_path, data), "--output-dir", str(directory),
+                 "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "train.conll: is not a model file" in err, err
+    assert snapshot(directory) == before
+
+
+def test_overwrite_replaces_a_directory_of_model_files(corpus, tmp_path):
+    directory = tmp_path / "m"
+    train(tiny_config(corpus), directory)
+    first = (directory / "weights.pt").read_bytes()
+    train(tiny_config(corpus, "seed=7"), directory, overwrite=True)
+    assert (directory / "weights.pt").read_bytes() != first
+    assert not (tmp_path / ".m.lock").exists()
+
+
+# 4. one training run at a time into one directory
+
+
+def test_second_run_into_a_locked_directory_stops_at_once(corpus, tmp_path, capsys):
+    from ner_rnn.train.output import ModelOutput
+
+    directory = tmp_path / "m"
+    holder = ModelOutput.new(directory)  # a run that has begun and not yet saved
+    try:
+        assert main([*train_args(tmp_path, corpus), "--output-dir", str(directory)]) == 2
+        err = capsys.readouterr().err
+        assert "another training run is writing this directory" in err, err
+        assert "epoch" not in err
+        assert not directory.exists()
+    finally:
+        holder.release()
+    train(tiny_config(corpus), directory)  # free again once the first run ends
+    assert (directory / "weights.pt").is_file()
+
+
+def test_resume_is_refused_while_another_run_holds_the_directory(corpus, tmp_path):
+    from ner_rnn.errors import ModelError
+    from ner_rnn.train.loop import resume
+    from ner_rnn.train.output import ModelOutput
+
+    directory = tmp_path / "m"
+    train(tiny_config(corpus, "train.epochs=2"), directory)
+    holder = ModelOutput.existing(directory)
+    try:
+        with pytest.raises(ModelError, match="another training run"):
+            resume(directory)
+    finally:
+        holder.release()
+
+
+# 5. each dev/test file is scored in its own scheme
+
+
+def test_bioes_dev_file_is_scored_and_selected_in_bioes_under_iob2_training(tmp_path):
+    import json
+
+    from ner_rnn.data.corpus import read_corpus
+    from ner_rnn.serve.tagger import Tagger
+
+    iob2 = CORPUS + "\nParis B-LOC\nTokyo B-LOC\nrose O\n"  # two adjacent entities
+    bioes = (iob2.replace("Lopez I-PER", "Lopez E-PER").replace("B-LOC", "S-LOC")
+             .replace("B-ORG", "S-ORG").replace("John B-PER", "John S-PER"))
+    (tmp_path / "train.conll").write_text(iob2, encoding="utf-8")
+    dev = tmp_path / "dev.conll"
+    dev.write_text(bioes, encoding="utf-8")
+    summary = train(tiny_config(tmp_path / "train.conll", f"data.dev={dev}", f"data.test={dev}",
+                                "train.epochs=15"), tmp_path / "m")
+    tagger = Tagger.load(tmp_path / "m")
+    report, _ = tagger.evaluate(read_corpus(dev, tagger.config.data))  # dev's own scheme
+    assert report["overall"]["support"] == 9  # S-LOC S-LOC is two entities
+    expected = {"precision": report["overall"]["precision"],
+                "recall": report["overall"]["recall"], "f1": report["overall"]["f1"],
+                "token_accuracy": report["token_accuracy"]}
+    assert summary["dev"] == summary["test"] == expected
+    records = [json.loads(line) for line in
+               (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()]
+    best = max(r["dev"]["f1"] for r in records if "epoch" in r)
+    assert records[summary["best_epoch"] - 1]["dev"]["f1"] == best == expected["f1"]
