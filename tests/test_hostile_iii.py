@@ -221,3 +221,35 @@ def test_bioes_dev_file_is_scored_and_selected_in_bioes_under_iob2_training(tmp_
                (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()]
     best = max(r["dev"]["f1"] for r in records if "epoch" in r)
     assert records[summary["best_epoch"] - 1]["dev"]["f1"] == best == expected["f1"]
+
+
+# 6. duplicate YAML keys
+
+
+def test_duplicate_top_level_yaml_key_names_key_and_line(tmp_path):
+    from ner_rnn.errors import ConfigError
+
+    config = tmp_path / "c.yaml"
+    config.write_text("train:\n  epochs: 2\ndata:\n  train: x.conll\ntrain:\n  lr: 0.1\n",
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.yaml:5: duplicate key 'train' \(first given on "
+                                          r"line 1\)"):
+        load_config(config)
+
+
+def test_duplicate_nested_yaml_key_and_in_set_are_refused(tmp_path):
+    from ner_rnn.errors import ConfigError
+
+    config = tmp_path / "c.yaml"
+    config.write_text("train:\n  epochs: 2\n  epochs: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.yaml:3: duplicate key 'epochs'"):
+        load_config(config)
+    with pytest.raises(ConfigError, match=r"duplicate key 'dim'"):
+        load_config(None, ["model.embeddings.word={dim: 4, dim: 5}"])
+
+
+def test_yaml_merge_keys_may_still_be_overridden():
+    from ner_rnn.config import parse_yaml
+
+    assert parse_yaml("a: &b {x: 1}\nc:\n  <<: *b\n  x: 2\n", "t") == {"a": {"x": 1},
+                                                                      "c": {"x": 2}}
