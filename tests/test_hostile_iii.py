@@ -253,3 +253,43 @@ def test_yaml_merge_keys_may_still_be_overridden():
 
     assert parse_yaml("a: &b {x: 1}\nc:\n  <<: *b\n  x: 2\n", "t") == {"a": {"x": 1},
                                                                       "c": {"x": 2}}
+
+
+# 7. CoNLL columns split on ASCII spaces and tabs only
+
+
+@pytest.mark.parametrize("space", ["\xa0", "\u3000", "\u2009", "\x1f", "\x85"])
+def test_conll_columns_keep_unicode_spaces_inside_tokens(write, space):
+    from ner_rnn.data.conll import read_conll
+
+    path = write("u.conll", f"New{space}York B-LOC\nis\tO\n\nOslo  \t B-LOC\n")
+    sentences = read_conll(path)
+    assert [s.tokens for s in sentences] == [[f"New{space}York", "is"], ["Oslo"]]
+    assert [s.tags for s in sentences] == [["B-LOC", "O"], ["B-LOC"]]
+
+
+def test_predictions_file_columns_keep_unicode_spaces(write):
+    from ner_rnn.metrics import score_predictions_file
+
+    path = write("p.txt", "New\xa0York B-LOC B-LOC\nis O O\n")
+    assert score_predictions_file(path)["overall"]["correct"] == 1
+    bad = write("q.txt", "New York B-LOC B-LOC\nis O O\n")  # four columns, then three
+    from ner_rnn.errors import DataFormatError
+
+    with pytest.raises(DataFormatError, match=r"q\.txt:2: expected 4 columns"):
+        score_predictions_file(bad)
+
+
+def test_tagging_conll_input_keeps_a_token_with_a_no_break_space(model, tmp_path):
+    import json
+
+    from ner_rnn.serve.tokenize import split_whitespace
+
+    assert split_whitespace("New\xa0York  is\there") == [
+        ("New\xa0York", 0, 8), ("is", 10, 12), ("here", 13, 17)]
+    conll = tmp_path / "in.conll"
+    conll.write_text("New\xa0York\nis\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), "--input", str(conll), "--input-format",
+                 "conll", "--output", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["tokens"] == ["New\xa0York", "is"]

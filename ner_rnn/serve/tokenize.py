@@ -37,6 +37,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _WHITESPACE_TOKEN = re.compile(r"\S+")
+_COLUMN_TOKEN = re.compile(r"[^ \t]+")  # pretokenised text: tokens are CoNLL columns
 _TITLE_WORDS = frozenset(_TITLES.split("|"))
 _OPENING = frozenset('(["')  # not an apostrophe: 's and 'm are clitics
 _CLOSING = frozenset(',;:!?)]"\'.')
@@ -77,5 +78,6 @@ def tokenize_by_rules(text: str) -> list[tuple[str, int, int]]:
 
 
 def split_whitespace(text: str) -> list[tuple[str, int, int]]:
-    """Split pre-tokenised text on whitespace only, with offsets."""
-    return [(m.group(), m.start(), m.end()) for m in _WHITESPACE_TOKEN.finditer(text)]
+    """Split pre-tokenised text on ASCII spaces and tabs only (as CoNLL columns are:
+    a no-break space stays inside its token), with offsets."""
+    return [(m.group(), m.start(), m.end()) for m in _COLUMN_TOKEN.finditer(text)]
