@@ -293,3 +293,39 @@ def test_tagging_conll_input_keeps_a_token_with_a_no_break_space(model, tmp_path
     assert main(["tag", "--model", str(model), "--input", str(conll), "--input-format",
                  "conll", "--output", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["tokens"] == ["New\xa0York", "is"]
+
+
+# 8. the raw-text tokeniser keeps words of every script, and emoji sequences, whole
+
+
+@pytest.mark.parametrize("word", [
+    "हिन्दी",  # Devanagari: virama (Mn) and vowel signs (Mc)
+    "العَرَبِيَّة",  # Arabic with harakat
+    "שָׁלוֹם",  # Hebrew with niqqud
+    "ภาษาไทย",  # Thai vowels above and below (Mn)
+    "क्\u200dष",  # a ZWJ inside a word
+    "می\u200cخواهم",  # Persian ZWNJ
+    "e\u0301te\u0301",  # decomposed accents
+    "👍🏽",  # emoji with a skin tone
+    "👨\u200d👩\u200d👧",  # ZWJ family
+    "🏳️\u200d🌈",  # variation selector inside a ZWJ sequence
+    "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F",  # tag sequence
+    "🇩🇪",  # a flag
+    "1\ufe0f\u20e3",  # keycap (Me)
+])
+def test_tokeniser_keeps_word_or_emoji_sequence_whole_with_exact_offsets(word):
+    from ner_rnn.serve.tokenize import tokenize, tokenize_by_rules
+
+    text = f"({word}, {word} x"
+    expected = [("(", 0, 1), (word, 1, 1 + len(word)), (",", 1 + len(word), 2 + len(word)),
+                (word, 3 + len(word), 3 + 2 * len(word)),
+                ("x", 4 + 2 * len(word), 5 + 2 * len(word))]
+    assert tokenize(text) == tokenize_by_rules(text) == expected
+    assert all(text[start:end] == token for token, start, end in tokenize(text))
+
+
+def test_tokeniser_still_splits_what_it_split():
+    from ner_rnn.serve.tokenize import tokenize
+
+    assert [t for t, _, _ in tokenize("I don't like 🇩🇪🇫🇷 or 👍👎!")] == [
+        "I", "do", "n't", "like", "🇩🇪", "🇫🇷", "or", "👍", "👎", "!"]
