@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO, NoReturn
@@ -307,6 +308,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         if args.output:
             _refuse_output_over(args.output, args.data)
+            _refuse_output_inside(args.output, args.model)
         tagger = Tagger.load(args.model, implementation=args.implementation)
         sentences = read_scored_corpus(args.data, tagger.config.data, args.offsets)
         if args.transform:
@@ -350,6 +352,7 @@ def run_report(args: argparse.Namespace) -> int:
     output = args.output or ("report.html" if args.format == "html" else None)
     if output:
         _refuse_output_over(output, args.data)
+        _refuse_output_inside(output, args.model)
     report = build_report(args.model, args.data, args.examples, args.offsets)
     if args.format == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
@@ -382,6 +385,10 @@ def run_tag(args: argparse.Namespace) -> int:
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     if args.input and args.output:
         _refuse_output_over(args.output, args.input)
+    if args.output:
+        _refuse_output_inside(args.output, args.model)
+        if args.sentences == ["-"] and _stdin() is not None:
+            _refuse_output_over_stdin(args.output, _stdin())
     if not args.output and sys.stdout is None:
         raise NerError("standard output is closed; give --output FILE")
     world, device = distributed.join(resolve_device(args.device))
@@ -479,3 +486,24 @@ def _refuse_output_over(output: str, source: str) -> None:
         return
     if same:
         raise NerError(f"--output {output}: is the input file; choose another output")
+
+
+def _refuse_output_over_stdin(output: str, stdin: BinaryIO) -> None:
+    """`tag ... - < in.txt --output in.txt` would destroy its own input, as --input would."""
+    try:
+        source, target = os.fstat(stdin.fileno()), os.stat(output)
+    except (OSError, ValueError):  # no such output yet, or stdin without a descriptor
+        return
+    if stat.S_ISREG(target.st_mode) and (source.st_dev, source.st_ino) == (
+            target.st_dev, target.st_ino):
+        raise NerError(f"--output {output}: is the file standard input reads; choose another "
+                       "output")
+
+
+def _refuse_output_inside(output: str, model: str) -> None:
+    """An output inside the model directory being read could replace one of its files."""
+    directory = os.path.realpath(model)
+    target = os.path.realpath(output)
+    if os.path.commonpath([directory, target]) == directory:
+        raise NerError(f"--output {output}: is inside the model directory {model}; "
+                       "choose an output outside it")

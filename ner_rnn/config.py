@@ -200,7 +200,22 @@ def parse_yaml(text: str, where: str) -> Any:
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """yaml.safe_load's loader, refusing an absurdly large document before building it."""
+    """yaml.safe_load's loader, refusing an absurdly large document before building it,
+    and a mapping that gives one key twice (a second `train:` block would silently
+    replace the first)."""
+
+    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key, _ in node.value:  # as written: merges (`<<`) are not expanded yet
+            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.setdefault((key.tag, key.value), key)
+            if first is not key:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {excerpt(key.value)} (first given on line "
+                    f"{first.start_mark.line + 1})", key.start_mark)
+        return node
 
     def construct_document(self, node: yaml.Node) -> Any:
         size = _expanded_size(node)

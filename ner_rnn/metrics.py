@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ner_rnn.data.conll import split_columns
 from ner_rnn.data.schemes import is_valid_tag, spans, to_iob2_prefixes
 from ner_rnn.data.text import file_lines
 from ner_rnn.errors import DataFormatError, excerpt
@@ -85,7 +86,7 @@ def score_predictions_file(path: str | Path) -> dict:
     predicted: list[str] = []
     width = None
     for number, line in enumerate(file_lines(path), start=1):
-        fields = line.split()
+        fields = split_columns(line)
         if not fields or fields[0] == "-X-":
             if gold:
                 sentences.append((gold, predicted))

@@ -35,6 +35,7 @@ FORMAT_VERSION = 1
 MAX_MEMBERS = 64  # of an ensemble (meta.json's "members"; 1, or absent, for one tagger)
 CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT = (
     "config.yaml", "vocab.json", "weights.pt", "metrics.jsonl", "meta.json", "last.pt")
+MODEL_FILES = frozenset((CONFIG, VOCAB, WEIGHTS, METRICS, META, CHECKPOINT))
 
 
 def is_model(directory: str | Path) -> bool:

@@ -1,6 +1,7 @@
 """Reading and writing CoNLL column files.
 
-One token a line, columns separated by spaces or tabs, the token first and the tag in
+One token a line, columns separated by ASCII spaces or tabs (only those, as conlleval: a
+no-break space or U+3000 is part of a token), the token first and the tag in
 `tag_column` (the last by default); blank lines end sentences; `-DOCSTART-` lines are
 skipped wherever they appear (they end a sentence and start a new document).
 """
@@ -49,7 +50,7 @@ def parse_conll(lines: Iterable[str], name: str | Path, tag_column: int = -1,
         return Sentence(tokens, tags, first_line, document)
 
     for number, line in enumerate(lines, start=1):
-        fields = line.split()
+        fields = split_columns(line)
         if not fields or fields[0] == "-DOCSTART-":
             if rows:
                 yield sentence()
@@ -70,6 +71,12 @@ def parse_conll(lines: Iterable[str], name: str | Path, tag_column: int = -1,
         rows.append(fields)
     if rows:
         yield sentence()
+
+
+def split_columns(line: str) -> list[str]:
+    """The columns of one line: separated by runs of ASCII spaces and tabs, nothing else
+    (str.split would also cut at a no-break space inside `New\xa0York`)."""
+    return [field for field in line.replace("\t", " ").split(" ") if field]
 
 
 def _check_tag(path, number: int, line: str, fields: list[str], tag_column: int) -> None:

@@ -26,6 +26,7 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.data.corpus import read_corpus
 from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
+from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
 from ner_rnn.evaluation import evaluate, warn_unseen_types
@@ -44,6 +45,14 @@ class Corpora:
     train: list[Sentence]
     dev: list[Sentence] | None
     test: list[Sentence] | None
+    # each scored file's scheme, detected from its own tags as `evaluate` does (not the
+    # training file's: BIOES dev data under IOB2 training is scored, and selects, as BIOES)
+    schemes: dict[str, str] = field(init=False)
+
+    def __post_init__(self):
+        self.schemes = {name: detect_scheme([s.tags for s in sentences])
+                        for name, sentences in (("dev", self.dev), ("test", self.test))
+                        if sentences is not None}
 
 
 @dataclass
@@ -90,7 +99,13 @@ def train(config: Config, output_dir: str | Path | None = None, overwrite: bool 
     corpora = read_corpora(config)
     output = (ModelOutput.new(output_dir or config.output_dir, overwrite)
               if world.is_main else None)
-    run = start(config, corpora, device, rng, output, world)
+    try:
+        run = start(config, corpora, device, rng, output, world)
+    except BaseException:
+        if output is not None:
+            output.abandon()
+            output.release()
+        raise
     if world.is_main:
         log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
                  len(corpora.train), run.config.data.scheme, run.config.model.scheme,
@@ -125,17 +140,22 @@ def resume(directory: str | Path) -> dict:
     world, device = distributed.join(resolve_device(config.device))
     network.to(device)
     output = ModelOutput.existing(directory) if world.is_main else None
-    run = _assemble(config, Preprocessor(config, vocabs), network, read_corpora(config),
-                    None, output, world)
-    saved = model_dir.load_checkpoint(directory, network)
-    network.load_state_dict(saved["network"])
-    try:  # what load_checkpoint cannot know: the optimiser's and the generators' formats
-        run.optimizer.load_state_dict(saved["optimizer"])
-        run.rng = restore_random_states(saved)
-        run.progress = Progress(**saved["progress"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ModelError(f"{directory / model_dir.CHECKPOINT}: does not fit this model "
-                         f"({shorten(str(error))})") from None
+    try:
+        run = _assemble(config, Preprocessor(config, vocabs), network, read_corpora(config),
+                        None, output, world)
+        saved = model_dir.load_checkpoint(directory, network)
+        network.load_state_dict(saved["network"])
+        try:  # what load_checkpoint cannot know: the optimiser's and the generators' formats
+            run.optimizer.load_state_dict(saved["optimizer"])
+            run.rng = restore_random_states(saved)
+            run.progress = Progress(**saved["progress"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ModelError(f"{directory / model_dir.CHECKPOINT}: does not fit this model "
+                             f"({shorten(str(error))})") from None
+    except BaseException:
+        if output is not None:
+            output.release()
+        raise
     log.info("resuming %s after epoch %d", directory, run.progress.epoch)
     return fit(run)
 
@@ -157,7 +177,16 @@ def _assemble(config: Config, preprocessor: Preprocessor, network: TaggerNetwork
 
 def fit(run: Run) -> dict:
     """Epochs from `run.progress.epoch + 1` until the budget or the patience runs out,
-    then the final summary (on rank 0; other ranks return {})."""
+    then the final summary (on rank 0; other ranks return {}); the destination stays
+    locked until the summary is written."""
+    try:
+        return _fit(run)
+    finally:
+        if run.output is not None:
+            run.output.release()
+
+
+def _fit(run: Run) -> dict:
     try:
         while not run.finished:
             run_epoch(run)
@@ -180,7 +209,8 @@ def fit(run: Run) -> dict:
     summary = {"final": True, "best_epoch": run.progress.best_epoch}
     for name, sentences in (("dev", run.corpora.dev), ("test", run.corpora.test)):
         if sentences is not None:
-            report = evaluate(run.network, run.preprocessor, sentences, run.config.data.scheme)[0]
+            report = evaluate(run.network, run.preprocessor, sentences,
+                              run.corpora.schemes[name])[0]
             summary[name] = _summary(report)
     model_dir.save_metrics(directory, [*run.progress.records, summary])
     log.info("best epoch %d; model written to %s", run.progress.best_epoch, directory)
@@ -210,7 +240,8 @@ def run_epoch(run: Run) -> None:
         progress.epoch, progress.stale = distributed.broadcast(None, run.world)
         return
     if run.corpora.dev is not None:
-        report = evaluate(run.network, run.preprocessor, run.corpora.dev, config.data.scheme)[0]
+        report = evaluate(run.network, run.preprocessor, run.corpora.dev,
+                          run.corpora.schemes["dev"])[0]
         record["dev"] = _summary(report)
     # without a dev set there is nothing to select on: the latest epoch is kept
     improved = run.corpora.dev is None or record["dev"]["f1"] > progress.best_f1

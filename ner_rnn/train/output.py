@@ -5,11 +5,15 @@ A new run builds its directory beside the destination (`.NAME.staging-*`) and mo
 into place at its first save, after epoch 1. Until then the destination is untouched: an
 interrupt, a divergence or a failed write in epoch 1 leaves an earlier model there
 exactly as it was. A destination that holds a model is replaced only when the caller
-says so (`--overwrite`); a non-empty directory that holds no model is never touched.
+says so (`--overwrite`), and only when it holds nothing but a model's own files (a
+corpus kept beside the weights is never deleted); a non-empty directory that holds no
+model is never touched. A run holds a lock on its destination (`.NAME.lock` beside it)
+from its first check to its end, so a second run into the same directory stops at once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -22,10 +26,11 @@ from ner_rnn.errors import ModelError, NerError
 class ModelOutput:
     """The model directory of one training run, staged until its first save."""
 
-    def __init__(self, path: str | Path, published: bool):
+    def __init__(self, path: str | Path, published: bool, lock: int | None = None):
         self.path = Path(path)
         self.published = published
         self._staging: Path | None = None
+        self._lock = _lock(self.path) if lock is None else lock
 
     @classmethod
     def new(cls, path: str | Path, overwrite: bool = False) -> ModelOutput:
@@ -36,14 +41,20 @@ class ModelOutput:
             path = Path(os.path.realpath(path))  # replace what the link points to, keep the link
         if path.exists() and not path.is_dir():
             raise ModelError(f"{path}: exists and is not a directory")
-        if path.is_dir() and any(path.iterdir()):
-            if not model_dir.is_model(path):
-                raise ModelError(f"{path}: exists, is not empty and holds no model; choose "
-                                 "another output directory")
-            if not overwrite:
-                raise ModelError(f"{path}: holds a model; pass --overwrite to replace it, or "
-                                 f"continue its run with: ner-rnn train --resume {path}")
-        return cls(path, published=False)
+        lock = _lock(path)  # before the checks: no other run changes what they find
+        try:
+            if path.is_dir() and any(path.iterdir()):
+                if not model_dir.is_model(path):
+                    raise ModelError(f"{path}: exists, is not empty and holds no model; "
+                                     "choose another output directory")
+                if not overwrite:
+                    raise ModelError(f"{path}: holds a model; pass --overwrite to replace it, "
+                                     f"or continue its run with: ner-rnn train --resume {path}")
+                _refuse_foreign_files(path)
+        except BaseException:
+            _unlock(path, lock)
+            raise
+        return cls(path, published=False, lock=lock)
 
     @classmethod
     def existing(cls, path: str | Path) -> ModelOutput:
@@ -64,6 +75,8 @@ class ModelOutput:
         if self.published:
             return
         staging = self.directory
+        if self.path.is_dir():  # a file may have been put there since the run began
+            _refuse_foreign_files(self.path)
         try:
             if self.path.exists():  # an empty directory, or a model being overwritten
                 old = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.old-",
@@ -84,6 +97,12 @@ class ModelOutput:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
 
+    def release(self) -> None:
+        """End the run's hold on its destination (once; later calls do nothing)."""
+        if self._lock is not None:
+            _unlock(self.path, self._lock)
+            self._lock = None
+
     def state(self) -> str:
         """What the destination holds now, for messages."""
         if self.published:
@@ -99,6 +118,59 @@ class ModelOutput:
         except OSError as error:
             raise NerError(f"{self.path}: cannot create ({error.strerror})") from None
         return staging
+
+
+def _refuse_foreign_files(path: Path) -> None:
+    """--overwrite replaces a model's own files, never anything else kept with them."""
+    foreign = sorted(entry.name for entry in path.iterdir()
+                     if entry.name not in model_dir.MODEL_FILES or not entry.is_file())
+    if foreign:
+        raise ModelError(f"{path / foreign[0]}: is not a model file, so --overwrite would "
+                         f"delete it ({len(foreign)} such entries); move it out of {path} "
+                         "or choose another output directory")
+
+
+def _lock_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.lock"
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on `path`'s lock file (a descriptor), or one error line when
+    another run holds it. The file is removed on release; one replaced by another run
+    between our open and our lock is opened again."""
+    lock = _lock_path(path)
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise ModelError(f"{path}: another training run is writing this directory "
+                                 f"(it holds {lock}); wait for it or choose another "
+                                 "output directory") from None
+            held, named = os.fstat(fd), _stat_or_none(lock)
+            if named is not None and (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                return fd
+            os.close(fd)  # the run we waited on removed the file we opened: try again
+    except OSError as error:
+        raise NerError(f"{lock}: cannot lock ({error.strerror})") from None
+
+
+def _unlock(path: Path, fd: int) -> None:
+    try:
+        os.unlink(_lock_path(path))  # while locked: no other run can hold this file
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def _umask() -> int:
