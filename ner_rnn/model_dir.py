@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,9 +118,10 @@ def load_model(directory: str | Path, implementation: str | None = None
     whichever one trained it; the weights are converted, the predictions stay the same.
     """
     directory = Path(directory)
-    if not directory.is_dir():
+    if not _is(directory, stat.S_ISDIR):
         raise ModelError(f"{directory}: no such model directory")
-    missing = [name for name in (META, CONFIG, VOCAB, WEIGHTS) if not (directory / name).is_file()]
+    missing = [name for name in (META, CONFIG, VOCAB, WEIGHTS)
+               if not _is(directory / name, stat.S_ISREG)]
     if missing:
         raise ModelError(f"{directory}: incomplete model directory, missing {', '.join(missing)}")
     meta = _read_json(directory / META)
@@ -170,8 +174,30 @@ def _convert_members(state: dict, kind: str, implementation: str, members: int) 
     return converted
 
 
+def _is(path: Path, kind: Callable[[int], bool]) -> bool:
+    """Whether `path` exists and `kind(mode)` holds (stat.S_ISDIR, stat.S_ISREG); a
+    directory we may not search (mode 000) is one error line naming the path, on every
+    Python (Path.is_dir hides it as False from 3.13 on)."""
+    try:
+        return kind(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def _check_readable(path: Path) -> None:
+    """An unreadable model file (no permission) is named as such, not as a damaged one."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read ({error.strerror})") from None
+
+
 def _read_config(path: Path) -> Config:
     """The saved config; data.scheme must be resolved (the training data's scheme)."""
+    _check_readable(path)
     try:
         tree = parse_yaml(path.read_text(encoding="utf-8"), str(path))
         if not isinstance(tree, dict):
@@ -207,6 +233,7 @@ def _read_vocabularies(path: Path) -> Vocabularies:
 
 
 def _read_json(path: Path):
+    _check_readable(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -218,6 +245,7 @@ def _read_json(path: Path):
 def _safe_load(path: Path):
     """torch.load restricted to tensors and plain values: a pickle that would build other
     objects (and so could run code) is refused before anything in it runs."""
+    _check_readable(path)
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")

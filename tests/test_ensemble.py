@@ -106,6 +106,7 @@ def test_bad_member_lists_are_refused(members, tmp_path, capsys, args, message):
 def test_an_existing_model_is_replaced_only_with_overwrite(members, tmp_path, capsys):
     output = tmp_path / "ensemble"
     assert main(["ensemble", *map(str, members), "--output", str(output)]) == 0
+    assert not list(tmp_path.glob(".*"))  # its lock is released, no staging left
     assert main(["ensemble", *map(str, members), "--output", str(output)]) != 0
     assert "--overwrite" in capsys.readouterr().err
     assert main(["ensemble", *map(str, members), "--output", str(output),

@@ -283,7 +283,7 @@ def test_predictions_file_columns_keep_unicode_spaces(write):
 def test_tagging_conll_input_keeps_a_token_with_a_no_break_space(model, tmp_path):
     import json
 
-    from ner_rnn.serve.tokenize import split_whitespace
+    from ner_rnn.data.tokenize import split_whitespace
 
     assert split_whitespace("New\xa0York  is\there") == [
         ("New\xa0York", 0, 8), ("is", 10, 12), ("here", 13, 17)]
@@ -314,7 +314,7 @@ def test_tagging_conll_input_keeps_a_token_with_a_no_break_space(model, tmp_path
     "1\ufe0f\u20e3",  # keycap (Me)
 ])
 def test_tokeniser_keeps_word_or_emoji_sequence_whole_with_exact_offsets(word):
-    from ner_rnn.serve.tokenize import tokenize, tokenize_by_rules
+    from ner_rnn.data.tokenize import tokenize, tokenize_by_rules
 
     text = f"({word}, {word} x"
     expected = [("(", 0, 1), (word, 1, 1 + len(word)), (",", 1 + len(word), 2 + len(word)),
@@ -325,7 +325,48 @@ def test_tokeniser_keeps_word_or_emoji_sequence_whole_with_exact_offsets(word):
 
 
 def test_tokeniser_still_splits_what_it_split():
-    from ner_rnn.serve.tokenize import tokenize
+    from ner_rnn.data.tokenize import tokenize
 
     assert [t for t, _, _ in tokenize("I don't like 🇩🇪🇫🇷 or 👍👎!")] == [
         "I", "do", "n't", "like", "🇩🇪", "🇫🇷", "or", "👍", "👎", "!"]
+
+
+# 10. unreadable model directories and files (simulated: the tests run as root)
+
+
+def _deny(monkeypatch, denied):
+    """Make opening (or, for a directory, searching) `denied` fail as mode 000 would for
+    a user who is not root."""
+    import builtins
+    import io
+
+    real_open, real_stat = builtins.open, os.stat
+
+    def fake_open(file, *args, **kwargs):
+        if str(file) == str(denied):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    def fake_stat(path, *args, **kwargs):
+        if os.path.dirname(os.fspath(path)) == str(denied):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)
+    monkeypatch.setattr(os, "stat", fake_stat)
+
+
+@pytest.mark.parametrize("name", ["meta.json", "config.yaml", "vocab.json", "weights.pt", ""])
+@pytest.mark.parametrize("command", ["tag", "evaluate", "report"])
+def test_unreadable_model_file_or_directory_is_one_error_line(model, corpus, tmp_path, name,
+                                                              command, monkeypatch, capsys):
+    denied = model / name if name else model
+    args = {"tag": ["Maria flew"], "evaluate": ["--data", str(corpus)],
+            "report": ["--data", str(corpus), "--output", str(tmp_path / "r.html")]}[command]
+    _deny(monkeypatch, denied)
+    assert main([command, "--model", str(model), *args]) == 2
+    err = capsys.readouterr().err
+    shown = denied / "meta.json" if not name else denied
+    assert err == f"error: {shown}: cannot read (Permission denied)\n"
+    assert not (tmp_path / "r.html").exists()

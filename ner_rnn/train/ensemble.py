@@ -47,6 +47,7 @@ def build_ensemble(directories: list[Path], output: Path, overwrite: bool = Fals
         destination.publish()
     finally:
         destination.abandon()  # nothing, once published
+        destination.release()
     return len(networks)
 
 
