@@ -15,7 +15,7 @@ from typing import BinaryIO, NoReturn
 
 from tqdm import tqdm
 
-from ner_rnn import signals
+from ner_rnn import __version__, signals
 from ner_rnn.config import CORPUS_FORMATS, OFFSET_UNITS, SCHEMES, DataConfig, load_config
 from ner_rnn.data.conll import format_conll
 from ner_rnn.data.conversion import TARGETS
@@ -26,6 +26,17 @@ from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.serve.formats import FORMATS
 from ner_rnn.serve.inputs import Line, argument_lines, jsonl_lines, read_lines
+
+DESCRIPTION = """\
+Named-entity tagging with recurrent networks (RNN, GRU, LSTM): train a tagger on a
+labelled corpus (CoNLL columns, JSON lines or a Label Studio export) from a YAML config,
+score it as conlleval.pl does, and tag new text.
+
+  ner-rnn train --config configs/default.yaml
+  ner-rnn evaluate --model models/default --data data/sample/test.conll
+  ner-rnn tag --model models/default "Maria Lopez flew to Paris ."
+
+`ner-rnn COMMAND --help` describes each command's options."""
 
 MAX_WORKERS = 1024  # like `threads`; each worker is a process, so a bound keeps this sane
 
@@ -45,8 +56,10 @@ def _path(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ner-rnn", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="ner-rnn", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ner-rnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
     train.add_argument("--config", type=_path, help="YAML config file")
@@ -172,38 +185,59 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LogFormat("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        if not argv:  # a bare `ner-rnn`: what it can do, not a complaint
+            parser.print_usage(sys.stderr)
+            print("run `ner-rnn --help` for the commands", file=sys.stderr)
+            return 2
+        args = parser.parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "report": run_report, "convert": run_convert, "benchmark": run_benchmark}
         with signals.installed():
             return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        _error_line(_one_line(error))
         stopped_by = error.__context__  # what training caught: Ctrl-C or a Terminated
         return 128 + stopped_by.args[0] if isinstance(stopped_by, signals.Terminated) else 130
     except NerError as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        _error_line(_one_line(error))
         return 2
     except signals.Terminated as error:
-        print("error: terminated", file=sys.stderr)
+        _error_line("terminated")
         return 128 + error.args[0]
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        _error_line("interrupted")
         return 130
     except BrokenPipeError:  # e.g. `ner-rnn tag ... | head`
         sys.stderr.close()
         return 0
     except (MemoryError, RuntimeError) as error:
         if gone := _peer_gone(error):
-            print(f"error: another torchrun rank stopped, so this one stops too (gloo: {gone}); "
-                  "that rank's error line says why", file=sys.stderr)
+            _error_line(f"another torchrun rank stopped, so this one stops too (gloo: {gone}); "
+                        "that rank's error line says why")
             return 2
         if not _out_of_memory(error):
             raise
-        print("error: out of memory; lower train.batch_size or train.eval_batch_size, "
-              "or the model's sizes", file=sys.stderr)
+        _error_line("out of memory; lower train.batch_size or train.eval_batch_size, "
+                    "or the model's sizes")
         return 2
+
+
+def _error_line(message: str) -> None:
+    """`error: message` on stderr in one write of the whole line, so that the lines of
+    processes sharing stderr (torchrun ranks) never merge into one."""
+    if sys.stderr is None:
+        return
+    line = f"error: {message}\n"
+    try:
+        descriptor = sys.stderr.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # e.g. captured in memory
+        sys.stderr.write(line)
+        return
+    sys.stderr.flush()  # whatever was printed before goes first
+    os.write(descriptor, line.encode("utf-8", "backslashreplace"))
 
 
 def _one_line(error: NerError) -> str:
@@ -339,7 +373,10 @@ def run_tag(args: argparse.Namespace) -> int:
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
         raise NerError(f"--workers: expected a number from 0 to {MAX_WORKERS}, "
                        f"got {args.workers}")
-    if bool(args.input) == bool(args.sentences):
+    if not args.input and not args.sentences:
+        raise NerError("tag needs text to tag: sentences as arguments, `-` to read stdin, "
+                       "or --input FILE")
+    if args.input and args.sentences:
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     if args.input and args.output:
         _refuse_output_over(args.output, args.input)

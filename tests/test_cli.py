@@ -1,6 +1,7 @@
 """The command line end to end: train -> evaluate -> tag -> reload, and user errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -189,3 +190,18 @@ def test_help_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_an_error_is_one_write_of_the_whole_line(monkeypatch, tmp_path):
+    """Processes sharing stderr (torchrun ranks) must not merge their lines into one."""
+    read_end, write_end = os.pipe()
+    writes = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: writes.append((fd, data))
+                        or real_write(fd, data))
+    monkeypatch.setattr(sys, "stderr", open(write_end, "w", closefd=False))
+    assert main(["tag", "--model", str(tmp_path / "absent"), "x"]) == 2
+    os.close(write_end)
+    assert len(writes) == 1 and writes[0][0] == write_end
+    assert writes[0][1].startswith(b"error: ") and writes[0][1].count(b"\n") == 1
+    assert os.read(read_end, 4096) == writes[0][1]
