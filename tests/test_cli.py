@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -205,3 +206,21 @@ def test_an_error_is_one_write_of_the_whole_line(monkeypatch, tmp_path):
     assert len(writes) == 1 and writes[0][0] == write_end
     assert writes[0][1].startswith(b"error: ") and writes[0][1].count(b"\n") == 1
     assert os.read(read_end, 4096) == writes[0][1]
+
+
+
+def test_version_bare_command_and_tag_without_input(capsys, tmp_path):
+    import ner_rnn
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"ner-rnn {ner_rnn.__version__}\n"
+    version = re.search(r'^version = "(.*)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version.group(1) == ner_rnn.__version__  # the package metadata says the same
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("usage: ner-rnn [-h] [--version] COMMAND ...")
+    assert main(["tag", "--model", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("error: tag needs text to tag: sentences as arguments, "
+                                       "`-` to read stdin, or --input FILE\n")
+    assert main(["tag", "--model", str(tmp_path), "--input", "f", "x"]) == 2
+    assert capsys.readouterr().err.endswith("or --input FILE, not both\n")
