@@ -224,3 +224,32 @@ def test_version_bare_command_and_tag_without_input(capsys, tmp_path):
                                        "`-` to read stdin, or --input FILE\n")
     assert main(["tag", "--model", str(tmp_path), "--input", "f", "x"]) == 2
     assert capsys.readouterr().err.endswith("or --input FILE, not both\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "inline", "--confidence"], "--confidence: applies to --format json or html "
+                                             "only, not inline"),
+    (["--format", "conll", "--nbest", "2"], "--nbest: applies to --format json only, not conll"),
+    (["--format", "html", "--nbest", "1"], "--nbest: applies to --format json only, not html"),
+    (["--format", "jsonl", "--confidence"], "--confidence: applies to --format json or html "
+                                            "only, not jsonl"),
+    (["--offsets", "utf16"], "--offsets utf16: applies to --format jsonl only, not json"),
+])
+def test_options_a_format_does_not_write_are_errors(args, message, tmp_path, capsys):
+    assert main(["tag", "--model", str(tmp_path), *args, "x"]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_every_option_help_states_its_default():
+    from ner_rnn.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    missing = [f"{name} {action.option_strings[0]}" for name, command in commands.items()
+               for action in command._actions
+               if action.option_strings and not action.required and action.nargs != 0
+               and action.default not in (None, []) and "default" not in action.help]
+    assert not missing
+    tag = {action.dest: action.help for action in commands["tag"]._actions}
+    assert "(default: json)" in tag["format"] and "(default: cpu)" in tag["device"]
+    assert all(kind in tag["format"] for kind in ("json:", "jsonl:", "conll:", "inline:",
+                                                    "html:"))

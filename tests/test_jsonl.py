@@ -434,7 +434,7 @@ def test_train_evaluate_and_tag_jsonl(corpora, tmp_path, capsys):
     assert capsys.readouterr().err == (
         'error: <arguments>:1: expected a JSON object {"text": ...}, got [1]\n')
     assert main(["tag", "--model", str(model), "--offsets", "utf16", "x"]) == 2
-    assert "error: --offsets utf16: applies to --format jsonl only" in capsys.readouterr().err
+    assert "error: --offsets utf16: applies to --format jsonl only, not" in capsys.readouterr().err
 
 
 # -- any sentence survives the trip through JSON lines ---------------------------------
