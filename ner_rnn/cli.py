@@ -16,7 +16,7 @@ from typing import BinaryIO, NoReturn
 
 from tqdm import tqdm
 
-from ner_rnn import signals
+from ner_rnn import __version__, signals
 from ner_rnn.config import CORPUS_FORMATS, OFFSET_UNITS, SCHEMES, DataConfig, load_config
 from ner_rnn.data.conll import format_conll
 from ner_rnn.data.conversion import TARGETS
@@ -26,9 +26,22 @@ from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
 from ner_rnn.model.constants import MAX_NBEST
-from ner_rnn.serve.formats import FORMATS
+from ner_rnn.serve.formats import FORMAT_OPTIONS, FORMATS
 from ner_rnn.serve.inputs import Line, argument_lines, jsonl_lines, read_lines
 
+DESCRIPTION = """\
+Named-entity tagging with recurrent networks (RNN, GRU, LSTM): train a tagger on a
+labelled corpus (CoNLL columns, JSON lines or a Label Studio export) from a YAML config,
+score it as conlleval.pl does, and tag new text.
+
+  ner-rnn train --config configs/default.yaml
+  ner-rnn evaluate --model models/default --data data/sample/test.conll
+  ner-rnn tag --model models/default "Maria Lopez flew to Paris ."
+
+`ner-rnn COMMAND --help` describes each command's options."""
+
+IMPLEMENTATION = ("run the encoder with torch's kernels or the lecture's cells, ner_rnn.cells "
+                  "(default: the model's model.encoder.implementation)")
 MAX_WORKERS = 1024  # like `threads`; each worker is a process, so a bound keeps this sane
 
 
@@ -47,8 +60,10 @@ def _path(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ner-rnn", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="ner-rnn", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ner-rnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a tagger from a YAML config")
     train.add_argument("--config", type=_path, help="YAML config file")
@@ -59,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true",
                        help="replace a model already in the output directory")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key, e.g. --set train.epochs=3 (repeatable)")
+                       help="override a config key, e.g. --set train.epochs=3 (repeatable; "
+                            "default: none)")
 
     evaluate = commands.add_parser("evaluate", help="score a model or a predictions file")
     source = evaluate.add_mutually_exclusive_group(required=True)
@@ -72,13 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--offsets", choices=OFFSET_UNITS,
                           help="what JSON offsets in --data count (default: the model's "
                                "data.offsets)")
-    evaluate.add_argument("--output", type=_path, help="write `token gold predicted` lines here")
+    evaluate.add_argument("--output", type=_path,
+                          help="also write `token gold predicted` lines here (default: none)")
     evaluate.add_argument("--transform", choices=tuple(TRANSFORMS),
                           help="re-case every token of --data first (tags unchanged), to see "
                                "how the model holds on badly cased text (default: none)")
-    evaluate.add_argument("--format", choices=("text", "json"), default="text")
-    evaluate.add_argument("--implementation", choices=("torch", "native"),
-                          help="run the encoder with torch's kernels or the lecture's cells")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text: conlleval.pl's report; json: the same figures as JSON "
+                               "(default: text)")
+    evaluate.add_argument("--implementation", choices=("torch", "native"), help=IMPLEMENTATION)
 
     tag = commands.add_parser("tag", help="tag sentences with a trained model")
     tag.add_argument("--model", type=_path, required=True, help="model directory")
@@ -88,30 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
                      help="file with one sentence a line (or CoNLL or JSON lines: "
                           "--input-format)")
     tag.add_argument("--input-format", choices=("text", "conll", "jsonl"), default="text",
-                     help="conll: tag the tokens of a CoNLL file (its first column); jsonl: "
-                          "the \"text\" of each JSON line")
-    tag.add_argument("--output", type=_path, help="write results here instead of stdout")
-    tag.add_argument("--format", choices=FORMATS, default="json")
+                     help="text: one sentence a line; conll: tag the tokens of a CoNLL file "
+                          "(its first column); jsonl: the \"text\" of each JSON line "
+                          "(default: text)")
+    tag.add_argument("--output", type=_path,
+                     help="write results here (default: standard output)")
+    tag.add_argument("--format", choices=FORMATS, default="json",
+                     help="how results are written; which formats take --nbest, "
+                          "--confidence and --offsets utf16: " + _format_options()
+                          + " (default: json)")
     tag.add_argument("--offsets", choices=OFFSET_UNITS, default="codepoints",
                      help="jsonl: count entity offsets in code points or in UTF-16 units "
-                          "(JavaScript tools)")
+                          "(JavaScript tools) (default: codepoints)")
     tag.add_argument("--pretokenized", action="store_true",
                      help="split input lines on whitespace only")
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
-    tag.add_argument("--nbest", type=int, default=1, metavar="K",
+    tag.add_argument("--nbest", type=int, metavar="K",
                      help="also give the K best tag sequences (K <= 100) with their "
-                          "probabilities (json)")
+                          "probabilities (json; default: 1, the best one only)")
     tag.add_argument("--confidence", action="store_true",
-                     help="give each entity's probability (json)")
+                     help="give each entity's probability (json, html)")
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
-                     help="lines read, tagged and written at a time (memory stays flat)")
+                     help="lines read, tagged and written at a time (memory stays flat; "
+                          "default: 8192)")
     tag.add_argument("--workers", type=int, metavar="N",
                      help="processes that tokenise and format beside the model "
                           "(default: from the cores available; 0: all in one process)")
-    tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
-    tag.add_argument("--implementation", choices=("torch", "native"),
-                     help="run the encoder with torch's kernels or the lecture's cells")
+    tag.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                     help="where the model runs; auto: cuda when available (default: cpu)")
+    tag.add_argument("--implementation", choices=("torch", "native"), help=IMPLEMENTATION)
     report = commands.add_parser("report", help="an HTML page of a model's training and errors")
     report.add_argument("--model", type=_path, required=True, help="model directory")
     report.add_argument("--data", type=_path, required=True,
@@ -124,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--examples", type=int, default=50, metavar="N",
                         help="show up to N sentences with errors (default 50)")
     report.add_argument("--format", choices=("html", "json"), default="html",
-                        help="json: print the report's numbers instead of writing a page")
+                        help="json: print the report's numbers instead of writing a page "
+                             "(default: html)")
     convert = commands.add_parser("convert", help="rewrite a tagged corpus as CoNLL or JSON "
                                                   "lines")
     convert.add_argument("--input", type=_path, required=True, help="tagged corpus to read")
@@ -135,11 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "byte)")
     convert.add_argument("--offsets", choices=OFFSET_UNITS, default="codepoints",
                          help="what JSON offsets count, read or written: code points "
-                              "(Python) or UTF-16 units (JavaScript tools)")
+                              "(Python) or UTF-16 units (JavaScript tools) (default: "
+                              "codepoints)")
     convert.add_argument("--misaligned", choices=("error", "expand", "skip"), default="error",
-                         help="an entity not on token boundaries: stop, widen or drop it")
+                         help="an entity not on token boundaries: stop, widen or drop it "
+                              "(default: error)")
     convert.add_argument("--overlapping", choices=("error", "skip"), default="error",
-                         help="overlapping entities: stop, or keep the first")
+                         help="overlapping entities: stop, or keep the first (default: error)")
     convert.add_argument("--scheme", choices=SCHEMES, default="iob2",
                          help="tag scheme of CoNLL output (default iob2)")
     ensemble = commands.add_parser("ensemble", help="join models trained with different seeds "
@@ -153,15 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", type=_path, required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key (repeatable)")
+                       help="override a config key (repeatable; default: none)")
     bench.add_argument("--train", type=_path, required=True,
                        help="CoNLL corpus for training throughput")
     bench.add_argument("--tag", type=_path,
-                       help="CoNLL corpus whose sentences are tagged as raw lines")
+                       help="CoNLL corpus whose sentences are tagged as raw lines (default: "
+                           "no tagging figures)")
     bench.add_argument("--scale", type=int, default=1,
-                       help="repeat the training corpus this many times")
+                       help="repeat the training corpus this many times (default: 1)")
     bench.add_argument("--stream-lines", type=int, nargs="*", default=[], metavar="N",
-                       help="also time the whole tag command on generated inputs of N lines")
+                       help="also time the whole tag command on generated inputs of N lines "
+                            "(default: none)")
     bench.add_argument("--workers", type=int, nargs="+", metavar="N",
                        help="worker processes of the timed tag command; several: one run "
                             "each (default: tag's default)")
@@ -185,8 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LogFormat("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        if not argv:  # a bare `ner-rnn`: what it can do, not a complaint
+            parser.print_usage(sys.stderr)
+            print("run `ner-rnn --help` for the commands", file=sys.stderr)
+            return 2
+        args = parser.parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "report": run_report, "convert": run_convert, "benchmark": run_benchmark,
                     "ensemble": run_ensemble}
@@ -372,16 +407,19 @@ def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn.serve.streaming import TagOptions, tag_file
     from ner_rnn.serve.tagger import Tagger
 
+    _refuse_options_of_other_formats(args)
+    args.nbest = 1 if args.nbest is None else args.nbest
     _at_least_one("--nbest", args.nbest)
     _at_least_one("--chunk-size", args.chunk_size)
-    if args.offsets == "utf16" and args.format != "jsonl":
-        raise NerError("--offsets utf16: applies to --format jsonl only")
     if args.nbest > MAX_NBEST:
         raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
         raise NerError(f"--workers: expected a number from 0 to {MAX_WORKERS}, "
                        f"got {args.workers}")
-    if bool(args.input) == bool(args.sentences):
+    if not args.input and not args.sentences:
+        raise NerError("tag needs text to tag: sentences as arguments, `-` to read stdin, "
+                       "or --input FILE")
+    if args.input and args.sentences:
         raise NerError("give sentences as arguments (or `-` for stdin) or --input FILE, not both")
     if args.input and args.output:
         _refuse_output_over(args.output, args.input)
@@ -413,6 +451,23 @@ def run_tag(args: argparse.Namespace) -> int:
             stream.close()
     distributed.leave(world)
     return 0
+
+
+def _format_options() -> str:
+    """FORMAT_OPTIONS as one line of help: `json: --nbest, --confidence; conll: none; ...`."""
+    return "; ".join(f"{kind}: {', '.join(options) or 'none'}"
+                     for kind, options in FORMAT_OPTIONS.items())
+
+
+def _refuse_options_of_other_formats(args: argparse.Namespace) -> None:
+    """An option the chosen --format does not write is an error, not silently dropped."""
+    given = {"--nbest": args.nbest is not None, "--confidence": args.confidence,
+             "--offsets utf16": args.offsets == "utf16"}
+    for option, used in given.items():
+        if used and option not in FORMAT_OPTIONS[args.format]:
+            takers = [kind for kind, options in FORMAT_OPTIONS.items() if option in options]
+            raise NerError(f"{option}: applies to --format {' or '.join(takers)} only, "
+                           f"not {args.format}")
 
 
 def _tag_to_stdout(tagger, lines: Iterator[Line], options) -> None:

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 import errno
-import os
-import stat
 import json
+import os
 import re
+import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import replace

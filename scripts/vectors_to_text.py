@@ -28,7 +28,7 @@ def read_words(path: Path) -> list[str]:
     """The words of a text file (one a line) or of a one-column parquet file."""
     if path.suffix == ".parquet":
         try:
-            import pyarrow.parquet as parquet
+            from pyarrow import parquet
         except ImportError:
             raise NerError(f"{path}: reading .parquet needs pyarrow "
                            "(python -m pip install pyarrow)") from None
@@ -56,8 +56,7 @@ def check(words: list[str], vectors: np.ndarray, words_path: Path) -> None:
 
 def write_text(path: Path, words: list[str], vectors: np.ndarray) -> None:
     with open(path, "w", encoding="utf-8") as out:
-        for word, row in zip(words, vectors):
-            out.write(word + " " + " ".join(f"{value:.6g}" for value in row) + "\n")
+        out.writelines(word + " " + " ".join(f"{value:.6g}" for value in row) + "\n" for word, row in zip(words, vectors))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,6 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, cell_to_torch, torch_to_cell
 from ner_rnn.config import load_config
 from ner_rnn.lecture_examples import (
     LSTM_INPUTS,
@@ -14,6 +13,7 @@ from ner_rnn.lecture_examples import (
     worked_lstm,
     worked_rnn,
 )
+from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack, cell_to_torch, torch_to_cell
 from ner_rnn.model.convert import convert_encoder
 from ner_rnn.model.network import TaggerNetwork
 from tests.test_model import SENTENCES, collate

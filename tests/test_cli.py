@@ -1,6 +1,8 @@
 """The command line end to end: train -> evaluate -> tag -> reload, and user errors."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -191,24 +193,64 @@ def test_help_does_not_import_torch():
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_an_error_line_is_written_whole_in_one_write(monkeypatch):
-    """Ranks sharing a stderr must not run their lines together (print writes the message
-    and the newline apart)."""
-    import os
-
-    from ner_rnn import cli
-
-    class Stderr:  # a real descriptor, as a terminal or a pipe has
-        encoding = "utf-8"
-
-        def fileno(self):
-            return 2
-
-        def flush(self):
-            pass
-
+def test_an_error_is_one_write_of_the_whole_line(monkeypatch, tmp_path):
+    """Processes sharing stderr (torchrun ranks) must not merge their lines into one."""
+    read_end, write_end = os.pipe()
     writes = []
-    monkeypatch.setattr(sys, "stderr", Stderr())
-    monkeypatch.setattr(os, "write", lambda descriptor, data: writes.append((descriptor, data)))
-    cli._error("in.txt: is a directory, expected a file")
-    assert writes == [(2, b"error: in.txt: is a directory, expected a file\n")]
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: writes.append((fd, data))
+                        or real_write(fd, data))
+    with open(write_end, "w", closefd=False) as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert main(["tag", "--model", str(tmp_path / "absent"), "x"]) == 2
+    os.close(write_end)
+    assert len(writes) == 1 and writes[0][0] == write_end
+    assert writes[0][1].startswith(b"error: ") and writes[0][1].count(b"\n") == 1
+    assert os.read(read_end, 4096) == writes[0][1]
+
+
+
+def test_version_bare_command_and_tag_without_input(capsys, tmp_path):
+    import ner_rnn
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"ner-rnn {ner_rnn.__version__}\n"
+    version = re.search(r'^version = "(.*)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert version.group(1) == ner_rnn.__version__  # the package metadata says the same
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("usage: ner-rnn [-h] [--version] COMMAND ...")
+    assert main(["tag", "--model", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("error: tag needs text to tag: sentences as arguments, "
+                                       "`-` to read stdin, or --input FILE\n")
+    assert main(["tag", "--model", str(tmp_path), "--input", "f", "x"]) == 2
+    assert capsys.readouterr().err.endswith("or --input FILE, not both\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "inline", "--confidence"], ("--confidence: applies to --format json or html "
+                                              "only, not inline")),
+    (["--format", "conll", "--nbest", "2"], "--nbest: applies to --format json only, not conll"),
+    (["--format", "html", "--nbest", "1"], "--nbest: applies to --format json only, not html"),
+    (["--format", "jsonl", "--confidence"], ("--confidence: applies to --format json or html "
+                                             "only, not jsonl")),
+    (["--offsets", "utf16"], "--offsets utf16: applies to --format jsonl only, not json"),
+])
+def test_options_a_format_does_not_write_are_errors(args, message, tmp_path, capsys):
+    assert main(["tag", "--model", str(tmp_path), *args, "x"]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_every_option_help_states_its_default():
+    from ner_rnn.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    missing = [f"{name} {action.option_strings[0]}" for name, command in commands.items()
+               for action in command._actions
+               if action.option_strings and not action.required and action.nargs != 0
+               and action.default not in (None, []) and "default" not in action.help]
+    assert not missing
+    tag = {action.dest: action.help for action in commands["tag"]._actions}
+    assert "(default: json)" in tag["format"] and "(default: cpu)" in tag["device"]
+    assert all(kind in tag["format"] for kind in ("json:", "jsonl:", "conll:", "inline:",
+                                                    "html:"))

@@ -125,6 +125,8 @@ def test_tag_never_fails_on_any_input(model, data, source, input_format, output_
                                       to_file, extra, workers):
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
+        if output_format != "json" and "--nbest" in extra:  # json alone writes them
+            extra = []
         argv = ["tag", "--model", model, "--input-format", input_format,
                 "--format", output_format, "--workers", workers, *extra]
         stdin = b""

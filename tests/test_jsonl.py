@@ -15,8 +15,8 @@ from ner_rnn.data.corpus import detect_format, read_corpus
 from ner_rnn.data.schemes import convert
 from ner_rnn.data.spans_jsonl import SpanReader, jsonl_record
 from ner_rnn.data.text import MAX_LINE_BYTES, open_binary
-from ner_rnn.errors import DataFormatError
 from ner_rnn.data.tokenize import tokenize
+from ner_rnn.errors import DataFormatError
 from tests.conftest import ROOT, SAMPLE
 
 APPLE = "Apple is in Cupertino ."
@@ -434,7 +434,7 @@ def test_train_evaluate_and_tag_jsonl(corpora, tmp_path, capsys):
     assert capsys.readouterr().err == (
         'error: <arguments>:1: expected a JSON object {"text": ...}, got [1]\n')
     assert main(["tag", "--model", str(model), "--offsets", "utf16", "x"]) == 2
-    assert "error: --offsets utf16: applies to --format jsonl only" in capsys.readouterr().err
+    assert "error: --offsets utf16: applies to --format jsonl only, not" in capsys.readouterr().err
 
 
 # -- any sentence survives the trip through JSON lines ---------------------------------

@@ -6,8 +6,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ner_rnn.config import EncoderConfig, TrainConfig, load_config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.encoding import Example
-from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model import network as network_module
+from ner_rnn.model.encoder import RecurrentEncoder
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model.steps import reverse_within_lengths
 from ner_rnn.train.optim import Optimizer

@@ -10,10 +10,10 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.errors import ModelError
 from ner_rnn.report.analysis import analyse
 from ner_rnn.report.charts import line_chart, nice_ticks, whole_ticks
-from ner_rnn.serve.markup import PALETTE, css_string, marked_tokens, type_colours
 from ner_rnn.report.page import render
 from ner_rnn.report.training_log import read_training_log
 from ner_rnn.serve.formats import footer, format_result, header
+from ner_rnn.serve.markup import PALETTE, css_string, marked_tokens, type_colours
 
 HOSTILE = '<script>alert(1)</script>'
 

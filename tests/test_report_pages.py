@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from ner_rnn.cli import main
-from ner_rnn.serve.markup import type_colours
 from ner_rnn.report.taxonomy import GOLD_CATEGORIES, PREDICTED_CATEGORIES
 from ner_rnn.serve.formats import footer, format_result, header
+from ner_rnn.serve.markup import type_colours
 from ner_rnn.serve.streaming import entity_types
 from ner_rnn.serve.tagger import Tagger
 from tests.browser import needs_chromium, rendered_dom, screenshot_colours

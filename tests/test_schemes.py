@@ -1,8 +1,8 @@
 import pytest
 
 from ner_rnn.cli import main
-from ner_rnn.errors import DataFormatError
 from ner_rnn.data.schemes import conlleval_spans, convert, detect_scheme, spans, tags_from_spans
+from ner_rnn.errors import DataFormatError
 
 IOB1 = ["I-PER", "I-PER", "B-PER", "O", "I-LOC", "I-ORG", "O", "I-MISC"]
 IOB2 = ["B-PER", "I-PER", "B-PER", "O", "B-LOC", "B-ORG", "O", "B-MISC"]

@@ -29,8 +29,8 @@ from typing import Any
 from ner_rnn.data.char_spans import AlignCounts, Aligner, CharSpan, Token, Units
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.schemes import spans, tags_from_spans
-from ner_rnn.errors import DataFormatError, excerpt
 from ner_rnn.data.tokenize import tokenize
+from ner_rnn.errors import DataFormatError, excerpt
 
 ENTITY_KEYS = ("entities", "label", "spans")  # ours, Doccano's, spaCy's / Prodigy's
 _LABEL = re.compile(r"\S+")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack
 from ner_rnn.config import EncoderConfig
+from ner_rnn.model.cells import GRU, LSTM, SimpleRNN, Stack
 from ner_rnn.model.dropout import SequenceDropout
 from ner_rnn.model.steps import step_mask
 

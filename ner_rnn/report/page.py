@@ -8,8 +8,8 @@ missed and spurious strings, and the sentences with errors.
 from __future__ import annotations
 
 from ner_rnn.report.charts import line_chart
-from ner_rnn.serve.markup import PAGE_END, escape, legend, marked_tokens, page_start
 from ner_rnn.report.taxonomy import GOLD_CATEGORIES, PREDICTED_CATEGORIES
+from ner_rnn.serve.markup import PAGE_END, escape, legend, marked_tokens, page_start
 
 CATEGORY_NAMES = {"correct": "correct", "wrong_type": "wrong type",
                   "wrong_boundary": "wrong boundary",

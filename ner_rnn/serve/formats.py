@@ -14,6 +14,16 @@ from ner_rnn.serve import html_page
 
 FORMATS = ("json", "jsonl", "conll", "inline", "html")
 
+# The `tag` options each format writes; given with any other format they are an error,
+# never silently dropped.
+FORMAT_OPTIONS = {
+    "json": ("--nbest", "--confidence"),
+    "jsonl": ("--offsets utf16",),
+    "conll": (),
+    "inline": (),
+    "html": ("--confidence",),  # as each mark's tooltip
+}
+
 
 def format_result(result: dict, kind: str) -> str:
     """One tagging result (see `Tagger.tag`) as text ending in a newline."""

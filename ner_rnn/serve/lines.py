@@ -11,8 +11,8 @@ from itertools import chain
 import numpy as np
 
 from ner_rnn.data.encoding import Encoded, encode_tokens
-from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.data.tokenize import split_whitespace, tokenize
+from ner_rnn.data.vocab import Vocabularies
 
 
 @dataclass(frozen=True)
