@@ -254,3 +254,31 @@ def test_every_option_help_states_its_default():
     assert "(default: json)" in tag["format"] and "(default: cpu)" in tag["device"]
     assert all(kind in tag["format"] for kind in ("json:", "jsonl:", "conll:", "inline:",
                                                     "html:"))
+
+
+def test_inline_and_html_show_the_line_as_written(model, capsys):
+    text = "Maria  Lopez paid $1,000.5 (cash) in Paris."
+    [result] = Tagger.load(model).tag([text])
+    assert result["tokens"][3:5] == ["$", "1,000.5"] and result["entities"]
+    assert main(["tag", "--model", str(model), "--format", "inline", text]) == 0
+    line = capsys.readouterr().out.rstrip("\n")
+    assert re.sub(r"\[(.*?) [A-Z]+\]", r"\1", line) == text  # only the brackets added
+    marked = [m.group(1) for m in re.finditer(r"\[(.*?) [A-Z]+\]", line)]
+    assert marked == [e["text"] for e in result["entities"]]
+    assert main(["tag", "--model", str(model), "--format", "html", text]) == 0
+    page = capsys.readouterr().out
+    item = page[page.index("<li>") + 4:page.index("</li>")]
+    assert re.sub(r'<span class="type">.*?</span>|<mark[^>]*>|</mark>', "", item) == text
+    # pre-tokenised input: the tokens joined by single spaces
+    assert main(["tag", "--model", str(model), "--format", "inline", "--pretokenized",
+                 "Maria   Lopez  flew"]) == 0
+    assert capsys.readouterr().out.replace("[", "").replace("]", "").split()[:2] == [
+        "Maria", "Lopez"]
+
+
+def test_inline_text_of_a_multi_line_json_text_stays_one_line(model, capsys):
+    record = json.dumps({"text": "Maria Lopez\r\nflew to Paris"})
+    assert main(["tag", "--model", str(model), "--input-format", "jsonl", "--format",
+                 "inline", record]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\r" not in out

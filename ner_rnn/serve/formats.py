@@ -25,17 +25,19 @@ FORMAT_OPTIONS = {
 }
 
 
-def format_result(result: dict, kind: str) -> str:
-    """One tagging result (see `Tagger.tag`) as text ending in a newline."""
+def format_result(result: dict, kind: str, text: str | None = None) -> str:
+    """One tagging result (see `Tagger.tag`) as text ending in a newline. `inline` and
+    `html` show `text`, the line the result was tagged from, as written (entities marked
+    by their character offsets); without it, the result's tokens joined by spaces."""
     if kind == "json":
         return json.dumps(result, ensure_ascii=False) + "\n"
     if kind == "conll":
         rows = "".join(f"{t}\t{g}\n" for t, g in zip(result["tokens"], result["tags"]))
         return rows + "\n"
     if kind == "inline":
-        return inline(result) + "\n"
+        return (inline(result) if text is None else inline_text(result, text)) + "\n"
     if kind == "html":
-        return html_page.result_html(result)
+        return html_page.result_html(result, text)
     if kind == "jsonl":  # a result holds no line text: Results.span_lines writes these
         raise ValueError("format 'jsonl' needs the tagged line's text; use Results.span_lines")
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
@@ -52,9 +54,27 @@ def footer(kind: str) -> str:
 
 
 def inline(result: dict) -> str:
-    """`[Apple ORG] is a great company !`: entities bracketed with their type."""
+    """`[Apple ORG] is a great company !`: the tokens joined by spaces, entities bracketed
+    with their type."""
     words = list(result["tokens"])
     for entity in reversed(result["entities"]):
         start, end = entity["start"], entity["end"]
         words[start:end] = ["[" + " ".join(words[start:end]) + " " + entity["type"] + "]"]
     return " ".join(words)
+
+
+# the characters str.splitlines breaks at: a text (from JSON lines) may hold them, and an
+# inline result is one line
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+
+
+def inline_text(result: dict, text: str) -> str:
+    """`The [Apple ORG] is worth $1,000.5 !`: `text` as written (line breaks as spaces),
+    each entity bracketed with its type at its character offsets."""
+    pieces, position = [], 0
+    for entity in result["entities"]:
+        start, end = entity["char_start"], entity["char_end"]
+        pieces += [text[position:start], "[", text[start:end], " ", entity["type"], "]"]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces).translate(_LINE_BREAKS)

@@ -106,3 +106,18 @@ def marked_tokens(tokens: Sequence[str], entities: Iterable[Entity]) -> str:
         position = end
     pieces += [escape(token) for token in tokens[position:]]
     return " ".join(pieces)
+
+
+def marked_text(text: str, entities: Iterable[Entity]) -> str:
+    """`text` as it was written, each entity (here start and end are character offsets
+    into `text`) in one mark.
+
+    `entities` must not overlap (spans from one tag sequence never do).
+    """
+    pieces, position = [], 0
+    for start, end, type_, title, css_class in sorted(entities, key=lambda e: e[0]):
+        pieces += [escape(text[position:start]),
+                   mark(escape(text[start:end]), type_, title, css_class)]
+        position = end
+    pieces.append(escape(text[position:]))
+    return "".join(pieces)

@@ -59,7 +59,8 @@ def jobs(tagger: Tagger, options: TagOptions) -> Jobs:
     results = Results(tagger.vocabs.labels.items, tagger.config.model.scheme,
                       options.scheme or tagger.scheme)
     return Jobs(LineEncoder(prep.vocabs, prep.char_length, options.pretokenized),
-                Formatter(results, options.format, options.offsets == "utf16"))
+                Formatter(results, options.format, options.offsets == "utf16",
+                          as_written=not options.pretokenized))
 
 
 def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,

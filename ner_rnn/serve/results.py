@@ -205,6 +205,9 @@ class Formatter:
     results: Results
     kind: str
     utf16: bool = False  # jsonl: offsets in UTF-16 units rather than code points
+    # inline, html: show each line as written; False (pre-tokenised input): its tokens
+    # joined by spaces
+    as_written: bool = True
 
     def __post_init__(self):
         if self.kind not in FORMATS:
@@ -215,7 +218,9 @@ class Formatter:
             return self.results.json_lines(tagged)
         if self.kind == "jsonl":
             return self.results.span_lines(tagged, self.utf16)
-        return "".join(format_result(result, self.kind) for result in self.results.dicts(tagged))
+        texts = tagged.texts if self.as_written else [None] * len(tagged)
+        return "".join(format_result(result, self.kind, text)
+                       for result, text in zip(self.results.dicts(tagged), texts))
 
 
 def _float(value: float) -> str:
