@@ -127,6 +127,8 @@ class TrainConfig:
     clip_grad_norm: float | None = _key(5.0, above=0.0)  # max gradient norm; null: no clipping
     patience: int | None = _key(5, minimum=1)  # epochs without dev gain before stopping; null: never
     mixed_precision: bool = False  # run embeddings and encoder in bfloat16 (for GPUs)
+    augment_casing: float = _key(0.0, minimum=0.0, maximum=1.0)  # share of the training
+    # documents trained on again with their tokens lower-, upper- or titlecased
 
 
 @dataclass

@@ -26,6 +26,7 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.data.corpus import read_corpus
 from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
+from ner_rnn.data.recasing import recased_copies
 from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
@@ -45,6 +46,7 @@ class Corpora:
     train: list[Sentence]
     dev: list[Sentence] | None
     test: list[Sentence] | None
+    recased: list[Sentence] = field(default_factory=list)  # train.augment_casing's copies
     # each scored file's scheme, detected from its own tags as `evaluate` does (not the
     # training file's: BIOES dev data under IOB2 training is scored, and selects, as BIOES)
     schemes: dict[str, str] = field(init=False)
@@ -107,8 +109,10 @@ def train(config: Config, output_dir: str | Path | None = None, overwrite: bool 
             output.release()
         raise
     if world.is_main:
-        log.info("training on %d sentences (%s, model in %s), %d words, %d labels, %s%s",
-                 len(corpora.train), run.config.data.scheme, run.config.model.scheme,
+        log.info("training on %d sentences%s (%s, model in %s), %d words, %d labels, %s%s",
+                 len(corpora.train),
+                 f" and {len(corpora.recased)} re-cased copies" if corpora.recased else "",
+                 run.config.data.scheme, run.config.model.scheme,
                  len(run.preprocessor.vocabs.words), len(run.preprocessor.vocabs.labels),
                  device, f", {world.size} processes" if world.active else "")
     return fit(run)
@@ -169,7 +173,7 @@ def _assemble(config: Config, preprocessor: Preprocessor, network: TaggerNetwork
         model = DistributedDataParallel(network, device_ids=[device] if device.type == "cuda"
                                         else None)
     return Run(config, preprocessor, network, model, Optimizer(network, config.train), corpora,
-               preprocessor.examples(corpora.train), rng,
+               preprocessor.examples(corpora.train + corpora.recased), rng,
                WordDropout.for_corpus(preprocessor.vocabs, corpora.train,
                                       config.model.embeddings.word.singleton_unk, device),
                output, world)
@@ -320,8 +324,9 @@ def read_corpora(config: Config) -> Corpora:
     def optional(path: str | None) -> list[Sentence] | None:
         return None if path is None else read_corpus(path, config.data)
 
-    return Corpora(read_corpus(config.data.train, config.data),
-                   optional(config.data.dev), optional(config.data.test))
+    train = read_corpus(config.data.train, config.data)
+    return Corpora(train, optional(config.data.dev), optional(config.data.test),
+                   recased_copies(train, config.train.augment_casing, config.seed))
 
 
 def _save(run: Run, improved: bool) -> None:
