@@ -83,8 +83,8 @@ class Tagger:
         "start", "end", "char_start", "char_end"}` with token indices and character
         offsets into the line, ends exclusive. An empty line gives an empty result.
         `confidence=True` adds each entity's probability (its span tagged exactly so,
-        from forward-backward); `nbest=K` adds `"nbest"`: up to K `{"tags", "entities",
-        "probability"}`, best first. `documents` as in `predict` (by default a blank
+        from forward-backward); `nbest=K` adds `"nbest"`: up to K `{"tokens", "tags",
+        "entities", "probability"}` (entities without confidence), best first. `documents` as in `predict` (by default a blank
         line ends a document).
         """
         if not 1 <= nbest <= MAX_NBEST:
