@@ -99,7 +99,9 @@ class EncoderConfig:
 @dataclass
 class HeadConfig:
     type: str = _key("softmax", choices=("softmax", "crf"))  # per-token softmax or linear CRF
-    constrain: bool = True  # forbid transitions the tag scheme does not allow, when decoding
+    constrain: bool = True  # forbid transitions the tag scheme does not allow: in decoding,
+    # and for the CRF also in training (the penalties are part of its transition scores,
+    # so its log Z sums over well-formed sequences only)
 
 
 @dataclass
