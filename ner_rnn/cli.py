@@ -278,15 +278,19 @@ def _one_line(error: NerError) -> str:
 def _peer_gone(error: BaseException) -> str | None:
     """Under torchrun, gloo's words for a collective whose peer has gone (another rank
     ended, by its own error or a signal, while this one waited on it), with the peer's
-    address: kept in the message, as they are the only clue when the network failed."""
+    address: kept in the message, as they are the only clue when the network failed.
+    Matched on wording because torch (2.13) raises this as a plain RuntimeError, not as
+    torch.distributed.DistBackendError."""
     found = re.search(r"Connection (closed|reset) by peer( \[[^\]\n]*\]:\d+)?", str(error))
     return found.group() if found and os.environ.get("WORLD_SIZE", "1") != "1" else None
 
 
 def _out_of_memory(error: BaseException) -> bool:
-    """MemoryError, or torch's RuntimeError for a failed allocation (CPU or GPU)."""
-    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or (
-        "can't allocate memory" in str(error))
+    """MemoryError, torch.OutOfMemoryError (a GPU allocation), or the CPU allocator's
+    failure, which torch (2.13) raises as a plain RuntimeError known only by its words."""
+    torch = sys.modules.get("torch")  # imported by whatever allocated; never imported here
+    gpu = torch is not None and isinstance(error, torch.OutOfMemoryError)
+    return isinstance(error, MemoryError) or gpu or "can't allocate memory" in str(error)
 
 
 def _at_least_one(flag: str, values: int | list[int]) -> None:

@@ -282,3 +282,34 @@ def test_inline_text_of_a_multi_line_json_text_stays_one_line(model, capsys):
                  "inline", record]) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "\r" not in out
+
+
+@pytest.mark.parametrize("raised", [
+    MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+                                "can't allocate memory: you tried to allocate 4 GB"),
+    "torch.OutOfMemoryError"])
+def test_running_out_of_memory_is_one_error_line(raised, monkeypatch, capsys):
+    import torch
+
+    from ner_rnn import cli
+
+    if raised == "torch.OutOfMemoryError":
+        raised = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    def run_out(args):
+        raise raised
+
+    monkeypatch.setattr(cli, "run_tag", run_out)
+    assert main(["tag", "--model", "m", "x"]) == 2
+    assert capsys.readouterr().err.startswith("error: out of memory; lower train.batch_size")
+
+
+def test_another_runtime_error_is_not_taken_for_out_of_memory(monkeypatch):
+    from ner_rnn import cli
+
+    def fail(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "run_tag", fail)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["tag", "--model", "m", "x"])
