@@ -102,6 +102,10 @@ class HeadConfig:
     constrain: bool = True  # forbid transitions the tag scheme does not allow: in decoding,
     # and for the CRF also in training (the penalties are part of its transition scores,
     # so its log Z sums over well-formed sequences only)
+    partition: str = _key("auto", choices=("auto", "recursion", "tree"))  # how log Z is
+    # computed: the forward recursion over time (least work: CPUs), or a tree of log-space
+    # matrix products (log2(time) steps: GPUs); auto: by device, resolved when training
+    # starts and saved, so a model trains the same wherever it is resumed
 
 
 @dataclass
@@ -129,6 +133,9 @@ class TrainConfig:
     clip_grad_norm: float | None = _key(5.0, above=0.0)  # max gradient norm; null: no clipping
     patience: int | None = _key(5, minimum=1)  # epochs without dev gain before stopping; null: never
     mixed_precision: bool = False  # run embeddings and encoder in bfloat16 (for GPUs)
+    embedding_gradients: str = _key("auto", choices=("auto", "sparse", "dense"))  # word
+    # vectors' gradients: sparse (only a batch's rows, lazy Adam: CPUs) or dense (one fused
+    # step, weight decay on every row: GPUs); auto: by device, resolved and saved as above
     augment_casing: float = _key(0.0, minimum=0.0, maximum=1.0)  # share of the training
     # documents trained on again with their tokens lower-, upper- or titlecased
 

@@ -1,5 +1,6 @@
 """Linear-chain decoding proven against brute-force enumeration of all tag sequences."""
 
+import functools
 import itertools
 import math
 
@@ -83,7 +84,8 @@ def gradients(value: torch.Tensor, p: Potentials) -> list[torch.Tensor]:
 
 SIXTEEN = [3, 1, 2, 2, 1, 3, 2, 1, 1, 2, 3, 1, 2, 1, 3, 2]  # 32 chains: no idle ones
 # the recursions (CPU) and the tree of matrix products (what a GPU runs)
-ALGORITHMS = [log_partition, decoding._tree_log_partition]
+ALGORITHMS = [functools.partial(log_partition, algorithm="recursion"),
+              functools.partial(log_partition, algorithm="tree")]
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

@@ -85,3 +85,28 @@ def test_lazy_adam_updates_as_sparse_adam_and_loads_its_state():
     resumed.load_state_dict(sparse.state_dict())
     torch.testing.assert_close(resumed.state[theirs.weight]["exp_avg"],
                                lazy.state[ours.weight]["exp_avg"])
+
+
+def test_device_dependent_choices_are_resolved_when_training_starts_and_saved(tmp_path, write):
+    """On the CPU `auto` becomes sparse gradients and the recursion; the saved config holds
+    the choice, so a model trains the same wherever it is resumed."""
+    corpus = write("train.conll", CORPUS)
+    base = [f"data.train={corpus}", "train.epochs=1", "model.head.type=crf",
+            "model.embeddings.word.dim=8", "model.encoder.hidden_size=8"]
+    train(load_config(None, base), tmp_path / "auto")
+    saved = load_config(tmp_path / "auto" / "config.yaml")
+    assert (saved.model.head.partition, saved.train.embedding_gradients) == ("recursion",
+                                                                             "sparse")
+    train(load_config(None, [*base, "model.head.partition=tree",
+                             "train.embedding_gradients=dense"]), tmp_path / "chosen")
+    saved = load_config(tmp_path / "chosen" / "config.yaml")
+    assert (saved.model.head.partition, saved.train.embedding_gradients) == ("tree", "dense")
+
+
+@pytest.mark.parametrize("gradients, sparse", [("sparse", True), ("dense", False),
+                                                ("auto", True)])
+def test_embedding_gradients_choose_sparse_or_dense_word_vectors(gradients, sparse):
+    words, dense = nn.Embedding(5, 2, sparse=True), nn.Linear(2, 1)
+    optimizer = Optimizer(nn.ModuleList([words, dense]),
+                          TrainConfig(embedding_gradients=gradients))  # on the CPU
+    assert words.sparse is sparse and len(optimizer.parts) == (2 if sparse else 1)

@@ -143,11 +143,14 @@ def _tree_log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(alpha + p.end, dim=1)
 
 
-def log_partition(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
+def log_partition(p: Potentials, mask: torch.Tensor, algorithm: str = "auto") -> torch.Tensor:
     """log Z: float (batch,), the log-sum of the scores of all tag sequences; exact at any
-    scale. On a GPU a tree of matrix products (few launches), elsewhere the recursions
-    (tags times less work)."""
-    if p.emissions.is_cuda:
+    scale. `algorithm` (`model.head.partition`): `tree`, a tree of matrix products (few
+    launches: GPUs), or `recursion`, the forward recursion (tags times less work: CPUs);
+    `auto` picks by the device of `p`."""
+    if algorithm == "auto":
+        algorithm = "tree" if p.emissions.is_cuda else "recursion"
+    if algorithm == "tree":
         return _tree_log_partition(p, mask)
     return _LogPartition.apply(p.emissions, p.transitions, p.start, p.end, mask)
 

@@ -20,10 +20,12 @@ from ner_rnn.model.decoding import Potentials, kbest, log_partition, sequence_sc
 class _Head(nn.Module):
     """A linear projection to tag scores plus fixed penalties for forbidden transitions."""
 
-    def __init__(self, input_size: int, labels: list[str], scheme: str, constrain: bool):
+    def __init__(self, input_size: int, labels: list[str], scheme: str, constrain: bool,
+                 partition: str = "auto"):
         super().__init__()
         self.projection = nn.Linear(input_size, len(labels))
         self.constrained = constrain
+        self.partition = partition  # log Z's algorithm: see decoding.log_partition
         allowed, may_start, may_end = allowed_transitions(labels, scheme)
 
         def penalty(rule: list) -> torch.Tensor:
@@ -88,8 +90,9 @@ class CRFHead(_Head):
     `transitions[i, j]` is the score of tag j following tag i.
     """
 
-    def __init__(self, input_size: int, labels: list[str], scheme: str, constrain: bool):
-        super().__init__(input_size, labels, scheme, constrain)
+    def __init__(self, input_size: int, labels: list[str], scheme: str, constrain: bool,
+                 partition: str = "auto"):
+        super().__init__(input_size, labels, scheme, constrain, partition)
         self.transitions = nn.Parameter(torch.zeros(len(labels), len(labels)))  # (from, to)
         self.start = nn.Parameter(torch.zeros(len(labels)))
         self.end = nn.Parameter(torch.zeros(len(labels)))
@@ -105,14 +108,14 @@ class CRFHead(_Head):
         p: this head's potentials of the batch; tags: long (batch, time); mask: bool
         (batch, time).
         """
-        nll = log_partition(p, mask) - sequence_score(p, tags, mask)  # (batch,)
+        nll = log_partition(p, mask, self.partition) - sequence_score(p, tags, mask)  # (batch,)
         return nll.sum() / mask.sum()
 
 
 def build_head(kind: str, input_size: int, labels: list[str], scheme: str,
-               constrain: bool) -> _Head:
+               constrain: bool, partition: str = "auto") -> _Head:
     """The head named by `model.head.type`."""
     heads = {"softmax": SoftmaxHead, "crf": CRFHead}
     if kind not in heads:
         raise ValueError(f"unknown head type {kind!r}; expected one of: {', '.join(heads)}")
-    return heads[kind](input_size, labels, scheme, constrain)
+    return heads[kind](input_size, labels, scheme, constrain, partition)

@@ -36,7 +36,7 @@ class TaggerNetwork(nn.Module):
                                         config.locked_dropout)
         self.feature_dropout = SequenceDropout(config.dropout, config.locked_dropout)
         self.head = build_head(config.head.type, self.encoder.output_size, labels,
-                               config.scheme, config.head.constrain)
+                               config.scheme, config.head.constrain, config.head.partition)
 
     def encode(self, batch: Batch) -> torch.Tensor:
         """Encoder features of the batch's rows (with document context, windows of

@@ -57,7 +57,7 @@ def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.nd
         out.nbest_tags[:, where] = paths.transpose(0, 1)[:, mask].cpu().numpy()
         out.nbest_valid[lines] = valid.cpu().numpy()
         out.nbest_scores[lines] = scores.cpu().numpy()
-        out.log_z[lines] = log_partition(p, mask).cpu().numpy()
+        out.log_z[lines] = log_partition(p, mask, network.head.partition).cpu().numpy()
     if reader is not None:
         lengths = batch.sentences.lengths.cpu().numpy()
         spans = reader.spans(out.tags[where], lengths)

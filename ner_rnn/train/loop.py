@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from ner_rnn.evaluation import evaluate, warn_unseen_types
 from ner_rnn.model.network import TaggerNetwork, build_network
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.train.checkpoint import Progress, checkpoint, restore_random_states
-from ner_rnn.train.optim import Optimizer, clip_gradients
+from ner_rnn.train.optim import Optimizer, clip_gradients, embedding_gradients
 from ner_rnn.train.output import ModelOutput
 from ner_rnn.train.word_dropout import WordDropout
 
@@ -121,7 +121,7 @@ def train(config: Config, output_dir: str | Path | None = None, overwrite: bool 
 def start(config: Config, corpora: Corpora, device: torch.device, rng: np.random.Generator,
           output: ModelOutput | None = None, world: distributed.World = distributed.ALONE) -> Run:
     """A new run: scheme resolved, vocabularies built, network initialised on `device`."""
-    preprocessor = Preprocessor.for_training(config, corpora.train)
+    preprocessor = Preprocessor.for_training(_resolve_by_device(config, device), corpora.train)
     config, vocabs = preprocessor.config, preprocessor.vocabs
     for path, sentences in ((config.data.dev, corpora.dev), (config.data.test, corpora.test)):
         if sentences is not None:
@@ -318,6 +318,18 @@ def _check_finite(losses: list[torch.Tensor], norms: list[torch.Tensor], first: 
         raise NerError(f"training diverged: {what} is {value.item()} in epoch {epoch}, "
                        f"batch {first + offset}; lower train.lr or set train.clip_grad_norm")
     return torch.stack(losses).mean().item()
+
+
+def _resolve_by_device(config: Config, device: torch.device) -> Config:
+    """`auto` in the choices that depend on the device (`model.head.partition`,
+    `train.embedding_gradients`) made definite, so the saved config trains the same model
+    wherever the run is resumed."""
+    head, options = config.model.head, config.train
+    if head.partition == "auto":
+        head = replace(head, partition="tree" if device.type == "cuda" else "recursion")
+    if options.embedding_gradients == "auto":
+        options = replace(options, embedding_gradients=embedding_gradients(device))
+    return replace(config, model=replace(config.model, head=head), train=options)
 
 
 def read_corpora(config: Config) -> Corpora:

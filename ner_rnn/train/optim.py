@@ -8,7 +8,8 @@ fused kernels; SGD handles sparse gradients itself. Weight decay never applies t
 On a GPU sparse updates do not pay (a dense fused step is one launch, SparseAdam a dozen
 and most of a step's GPU time), so there every parameter, the word vectors included,
 gets dense gradients and one fused optimiser, weight decay included: numerically not
-the CPU's lazy update.
+the CPU's lazy update. `train.embedding_gradients` says which; `auto` is resolved by
+device when training starts and saved with the model.
 """
 
 from __future__ import annotations
@@ -21,14 +22,21 @@ from torch import nn
 from ner_rnn.config import TrainConfig
 
 
+def embedding_gradients(device: torch.device) -> str:
+    """`train.embedding_gradients` for `auto` on `device`: sparse on a CPU, else dense."""
+    return "sparse" if device.type == "cpu" else "dense"
+
+
 class Optimizer:
     """One or two torch optimisers behind the interface the training loop needs."""
 
     def __init__(self, network: nn.Module, config: TrainConfig):
-        device = next(network.parameters()).device
+        gradients = config.embedding_gradients
+        if gradients == "auto":  # see the module's docstring
+            gradients = embedding_gradients(next(network.parameters()).device)
         embeddings = [m for m in network.modules() if isinstance(m, nn.Embedding) and m.sparse]
         for embedding in embeddings:
-            embedding.sparse = device.type == "cpu"  # see the module's docstring
+            embedding.sparse = gradients == "sparse"
         sparse = [m.weight for m in embeddings if m.sparse and m.weight.requires_grad]
         sparse_ids = {id(p) for p in sparse}
         dense = [p for p in network.parameters() if p.requires_grad and id(p) not in sparse_ids]
