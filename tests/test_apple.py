@@ -1,4 +1,4 @@
-"""The lecture's motivating example holds with every shipped CoNLL-2003 config: "apple"
+"""The lecture's motivating example holds with every shipped config: "apple"
 is a fruit in "I like eating apple !" and a company in "The Apple is a great company !".
 
 Each config is trained on the bundled sample corpus (CoNLL-2003 itself is not shipped),
@@ -15,7 +15,7 @@ from ner_rnn.data.conll import read_conll
 from ner_rnn.serve.tagger import Tagger
 from tests.conftest import ROOT, SAMPLE
 
-CONFIGS = sorted(path.name for path in (ROOT / "configs").glob("conll2003*.yaml"))
+CONFIGS = sorted(path.name for path in (ROOT / "configs").glob("*.yaml"))
 
 
 def glove_file(path):
@@ -30,7 +30,8 @@ def glove_file(path):
 
 
 def test_every_conll_config_is_checked():
-    assert CONFIGS == ["conll2003.yaml", "conll2003_glove.yaml", "conll2003_gpu.yaml"]
+    assert CONFIGS == ["conll2003.yaml", "conll2003_glove.yaml", "conll2003_gpu.yaml",
+                       "default.yaml"]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
