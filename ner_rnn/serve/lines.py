@@ -41,7 +41,8 @@ class Lines:
                      None if self.windows is None else self.windows[start:stop])
 
     def line_numbers(self) -> np.ndarray:
-        """int64 (sentences,): the line of each sentence, counting these lines from 0."""
+        """int64 (sentences,): the line of each sentence, counting these lines from 0
+        (whole lines: a piece as encoded, not a chunk cut inside a line)."""
         if self.windows is None:
             return np.arange(len(self))
         return np.cumsum(self.windows[:, 0] == 0) - 1  # only a line's first starts at 0
