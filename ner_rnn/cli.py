@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "(JavaScript tools) (default: codepoints)")
     tag.add_argument("--pretokenized", action="store_true",
                      help="split input lines on whitespace only")
+    tag.add_argument("--split-sentences", action="store_true",
+                     help="cut each line of raw text into sentences (after . ! ? before a "
+                          "capital, a digit or an opening quote; not after Mr., U.S., "
+                          "J. and the like) and tag each on its own: one result per "
+                          "sentence, its offsets still into the line (default: off, one "
+                          "sentence a line)")
     tag.add_argument("--scheme", choices=SCHEMES,
                      help="tag scheme of the output (default: the training data's)")
     tag.add_argument("--nbest", type=int, metavar="K",
@@ -420,6 +426,10 @@ def run_tag(args: argparse.Namespace) -> int:
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
         raise NerError(f"--workers: expected a number from 0 to {MAX_WORKERS}, "
                        f"got {args.workers}")
+    if args.split_sentences and (args.pretokenized or args.input_format == "conll"):
+        raise NerError("--split-sentences: splits raw text; not with "
+                       + ("--pretokenized" if args.pretokenized else "--input-format conll")
+                       + ", whose lines are sentences already")
     if not args.input and not args.sentences:
         raise NerError("tag needs text to tag: sentences as arguments, `-` to read stdin, "
                        "or --input FILE")
@@ -444,7 +454,7 @@ def run_tag(args: argparse.Namespace) -> int:
         options = TagOptions(args.format, args.offsets,
                              args.pretokenized or args.input_format == "conll",
                              args.scheme, args.nbest, args.confidence, args.chunk_size,
-                             workers)
+                             workers, args.split_sentences)
         lines = _input_lines(args, stream, progress=world.is_main)
         if args.output:
             tag_file(tagger, lines, args.output, options, world)

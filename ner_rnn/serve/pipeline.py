@@ -47,6 +47,7 @@ class TagOptions:
     confidence: bool = False
     chunk_lines: int = 8192  # lines read, tagged and written at a time
     workers: int = 0  # worker processes; 0: everything in this process
+    split_sentences: bool = False  # tag each sentence of a raw line on its own
 
 
 def _everything(number: int) -> bool:
@@ -58,7 +59,8 @@ def jobs(tagger: Tagger, options: TagOptions) -> Jobs:
     prep = tagger.preprocessor
     results = Results(tagger.vocabs.labels.items, tagger.config.model.scheme,
                       options.scheme or tagger.scheme)
-    return Jobs(LineEncoder(prep.vocabs, prep.char_length, options.pretokenized),
+    return Jobs(LineEncoder(prep.vocabs, prep.char_length, options.pretokenized,
+                            options.split_sentences),
                 Formatter(results, options.format, options.offsets == "utf16",
                           as_written=not options.pretokenized))
 
@@ -71,12 +73,13 @@ def tag_lines(tagger: Tagger, lines: Iterator[Line], options: TagOptions,
 
     Only chunks whose number (from 0) is `mine` are tagged (torchrun ranks share them);
     the others are read but not tagged, and encoded only when document context needs
-    their token counts to know where chunks end.
+    their token counts to know where chunks end. Chunks count sentences: with sentence
+    splitting several come from one line.
     """
     context = tagger.config.model.document_context
     size = options.chunk_lines
     ahead = max(2 * options.workers, 2 * -(-size // PIECE_LINES))
-    if context:  # where chunks end depends on every line's tokens
+    if context or options.split_sentences:  # where chunks end depends on every line
         lines_to_encode, chunk_is_mine = lines, mine
     else:  # chunks are `size` lines: skip the other ranks' before any work
         lines_to_encode = (line for number, line in enumerate(lines) if mine(number // size))
@@ -97,15 +100,16 @@ def _pieces(lines: Iterator[Line]) -> Iterator[tuple[list[int | None], list[str]
 
 
 def _with_documents(encoded: Iterator[tuple[list[int | None], Lines]]) -> Iterator[Lines]:
-    """Encoded pieces with their document ids: the given ones, or where none are given,
-    a count of the empty lines so far (an empty line ends a document)."""
+    """Encoded pieces with their document ids: the given ones (each sentence its line's),
+    or where none are given, a count of the empty lines so far (an empty line ends a
+    document; the sentences of a line are never empty, so they share its document)."""
     blank_lines = 0
     for documents, piece in encoded:
         if None in documents:
-            ids = blank_lines + np.cumsum(piece.encoded.lengths == 0)  # (lines,)
+            ids = blank_lines + np.cumsum(piece.encoded.lengths == 0)  # (sentences,)
             blank_lines = int(ids[-1])
         else:
-            ids = np.asarray(documents, dtype=np.int64)
+            ids = np.asarray(documents, dtype=np.int64)[piece.line_numbers()]  # (sentences,)
         yield replace(piece, encoded=replace(piece.encoded, documents=ids))
 
 
@@ -154,6 +158,7 @@ def _tag(tagger: Tagger, chunks: Iterator[Lines], options: TagOptions
     for number, chunk in enumerate(chunks):
         paths = decode(tagger.network, tagger.preprocessor, chunk.encoded, options.nbest,
                        options.confidence)
-        tagged = Tagged(chunk.texts, chunk.encoded.lengths, chunk.offsets, paths)
+        tagged = Tagged(chunk.texts, chunk.encoded.lengths, chunk.offsets, paths,
+                        chunk.windows)
         for start in range(0, len(tagged), PIECE_LINES):
             yield number, tagged.slice(start, start + PIECE_LINES)

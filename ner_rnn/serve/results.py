@@ -54,20 +54,24 @@ class Paths:
 class Tagged:
     """Tagged lines: what decoding hands to formatting (between processes)."""
 
-    texts: list[str]  # the input lines
-    lengths: np.ndarray  # int64 (lines,) tokens of each line
+    texts: list[str]  # the input line of each sentence
+    lengths: np.ndarray  # int64 (sentences,) tokens of each sentence
     offsets: np.ndarray  # int (tokens, 2) start and end character of each token in its line
     paths: Paths
+    # int (sentences, 2) the characters of its line each sentence covers (inline, html
+    # show those); None: one sentence a line, all of it
+    windows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def slice(self, start: int, stop: int) -> Tagged:
-        """Lines start..stop-1."""
+        """Sentences start..stop-1."""
         first = int(self.lengths[:start].sum())
         tokens = slice(first, first + int(self.lengths[start:stop].sum()))
         return Tagged(self.texts[start:stop], self.lengths[start:stop], self.offsets[tokens],
-                      self.paths.slice(slice(start, stop), tokens))
+                      self.paths.slice(slice(start, stop), tokens),
+                      None if self.windows is None else self.windows[start:stop])
 
 
 @dataclass
@@ -218,9 +222,27 @@ class Formatter:
             return self.results.json_lines(tagged)
         if self.kind == "jsonl":
             return self.results.span_lines(tagged, self.utf16)
-        texts = tagged.texts if self.as_written else [None] * len(tagged)
+        results = self.results.dicts(tagged)
+        if not self.as_written:
+            return "".join(format_result(result, self.kind) for result in results)
+        if tagged.windows is not None:  # each sentence of a split line shows its own part
+            results, texts = _windowed(results, tagged.texts, tagged.windows.tolist())
+        else:
+            texts = tagged.texts
         return "".join(format_result(result, self.kind, text)
-                       for result, text in zip(self.results.dicts(tagged), texts))
+                       for result, text in zip(results, texts))
+
+
+def _windowed(results: list[dict], texts: list[str], windows: list[list[int]]
+              ) -> tuple[list[dict], list[str]]:
+    """Each result with its window of its line as its text, its entities' character
+    offsets counted from where the window begins."""
+    texts = [text[start:end] for text, (start, end) in zip(texts, windows)]
+    results = [{**result, "entities": [{**entity, "char_start": entity["char_start"] - start,
+                                        "char_end": entity["char_end"] - start}
+                                       for entity in result["entities"]]}
+               for result, (start, _) in zip(results, windows)]
+    return results, texts
 
 
 def _float(value: float) -> str:
