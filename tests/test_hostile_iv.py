@@ -1,0 +1,50 @@
+"""Hostile input IV (issue 22, items 17-24): output directories that can never take the
+model, benchmark inputs, Python API arguments, BOMs inside input, line breaks in
+command-line sentences, leftovers of killed runs, wrapped prediction columns."""
+
+import os
+
+import pytest
+
+from ner_rnn.cli import main
+from ner_rnn.config import load_config
+from ner_rnn.errors import ModelError
+from ner_rnn.train import loop as training
+from ner_rnn.train.loop import train
+from tests.test_hostile_iii import TINY, corpus, model  # noqa: F401 (fixtures)
+
+
+def tiny_config(corpus, *overrides):
+    return load_config(None, TINY + [f"data.train={corpus}", *overrides])
+
+
+def never_train(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(training, "train_epoch", fail)
+
+
+@pytest.mark.parametrize("kind", ["dangling", "loop"])
+def test_an_unfollowable_symlink_output_is_refused_before_training(kind, corpus, tmp_path,
+                                                                   monkeypatch):
+    never_train(monkeypatch)
+    link = tmp_path / "model"
+    os.symlink(tmp_path / "missing" if kind == "dangling" else link, link)
+    with pytest.raises(ModelError, match="model: is a symlink"):
+        train(tiny_config(corpus), link)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging, no .old-*
+
+
+def test_the_current_directory_is_refused_before_training(model, corpus, write, tmp_path,
+                                                        monkeypatch, capsys):
+    never_train(monkeypatch)
+    config = write("empty.yaml", "")
+    monkeypatch.chdir(model)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["train", "--config", str(config), "--set", f"data.train={corpus}", *[a for key in TINY for a in ("--set", key)],
+                 "--output-dir", ".", "--overwrite"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: .: is the current directory") and "\n" not in err
+    assert not [p for p in model.parent.iterdir() if p.name.startswith(".")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
