@@ -48,3 +48,15 @@ def test_the_current_directory_is_refused_before_training(model, corpus, write, 
     assert err.startswith("error: .: is the current directory") and "\n" not in err
     assert not [p for p in model.parent.iterdir() if p.name.startswith(".")]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_benchmark_checks_its_tag_file_before_training(corpus, write, tmp_path, monkeypatch,
+                                                      capsys):
+    from ner_rnn import benchmark
+
+    monkeypatch.setattr(benchmark, "start", lambda *args: pytest.fail("training started"))
+    missing = tmp_path / "nonexistent"
+    assert main(["benchmark", "--config", str(write("empty.yaml", "")), "--train", str(corpus),
+                 "--tag", str(missing), *[a for key in TINY for a in ("--set", key)]]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {missing}") and err.count("\n") == 1
