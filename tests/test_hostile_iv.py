@@ -60,3 +60,30 @@ def test_benchmark_checks_its_tag_file_before_training(corpus, write, tmp_path, 
                  "--tag", str(missing), *[a for key in TINY for a in ("--set", key)]]) != 0
     err = capsys.readouterr().err
     assert err.startswith(f"error: {missing}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda t: t.tag("one string"), TypeError, "texts must be a list of lines, got str"),
+    (lambda t: t.tag([b"bytes"]), TypeError, "texts must hold strings, got a bytes"),
+    (lambda t: t.tag(["x"], scheme="bogus"), ValueError, "scheme must be one of iob1, iob2"),
+    (lambda t: t.tag(["x"], nbest=None), TypeError, "nbest must be an int, got NoneType"),
+    (lambda t: t.tag(["x"], nbest=2.0), TypeError, "nbest must be an int, got float"),
+    (lambda t: t.predict(["Maria", "Lopez"]), TypeError, "each sentence must be a list"),
+    (lambda t: t.predict("Maria"), TypeError, "sentences must be a list"),
+    (lambda t: t.predict([["x"]], scheme="IOB2"), ValueError, "scheme must be one of"),
+    (lambda t: t.evaluate([], scheme="bogus"), ValueError, "scheme must be one of"),
+])
+def test_the_python_api_checks_its_arguments(model, call, error, message):
+    from ner_rnn.serve.tagger import Tagger
+
+    with pytest.raises(error, match=message):
+        call(Tagger.load(model))
+
+
+def test_tagger_load_checks_the_implementation(model):
+    from ner_rnn.serve.tagger import Tagger
+
+    with pytest.raises(ValueError, match="implementation must be one of torch, native, got 'bogus'"):
+        Tagger.load(model, implementation="bogus")
+    assert Tagger.load(model, implementation="native").tag(["Maria flew"])[0]["tokens"] == [
+        "Maria", "flew"]
