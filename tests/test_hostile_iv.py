@@ -87,3 +87,18 @@ def test_tagger_load_checks_the_implementation(model):
         Tagger.load(model, implementation="bogus")
     assert Tagger.load(model, implementation="native").tag(["Maria flew"])[0]["tokens"] == [
         "Maria", "flew"]
+
+
+def test_a_bom_starting_any_line_or_argument_is_dropped(model, write, capsys):
+    import json
+
+    joined = write("joined.txt", "\ufeffMaria flew\n\ufeffto Paris\n")  # cat a b of BOM files
+    assert main(["tag", "--model", str(model), "--input", str(joined), "--format", "json"]) == 0
+    tokens = [json.loads(line)["tokens"] for line in capsys.readouterr().out.splitlines()]
+    assert tokens == [["Maria", "flew"], ["to", "Paris"]]
+    assert main(["tag", "--model", str(model), "--format", "json", "\ufeffMaria flew"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == ["Maria", "flew"]
+    conll = write("joined.conll", "\ufeffMaria B-PER\n\n\ufeffParis B-LOC\n")
+    from ner_rnn.data.conll import read_conll
+
+    assert [s.tokens for s in read_conll(conll)] == [["Maria"], ["Paris"]]
