@@ -102,3 +102,15 @@ def test_a_bom_starting_any_line_or_argument_is_dropped(model, write, capsys):
     from ner_rnn.data.conll import read_conll
 
     assert [s.tokens for s in read_conll(conll)] == [["Maria"], ["Paris"]]
+
+
+def test_a_line_break_in_an_argument_splits_it_as_in_a_file(model, capsys):
+    import json
+
+    assert main(["tag", "--model", str(model), "--format", "json", "Maria flew\nto Paris"]) == 0
+    tokens = [json.loads(line)["tokens"] for line in capsys.readouterr().out.splitlines()]
+    assert tokens == [["Maria", "flew"], ["to", "Paris"]]
+    assert main(["tag", "--model", str(model), "ok", "Maria\rParis"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: <argument 2>:1: carriage return inside a line")
+    assert err.count("\n") == 1
