@@ -70,6 +70,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
     sentences = read_conll(train_file, config.data.tag_column) * scale
+    # every input read before anything runs: a bad --tag file is found at once
+    tag_sentences = None if tag_file is None else read_conll(tag_file, tagged=False)
     run = start(config, Corpora(sentences, None, None), device, rng)
     config, network = run.config, run.network
     tagger = Tagger(config, run.preprocessor.vocabs, network, device)
@@ -116,17 +118,16 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     }
     if profile:
         result["train"]["top_ops"] = top
-    if tag_file is not None:
-        result["tag"] = _tag_figures(tagger, bare, tag_file, device)
+    if tag_sentences is not None:
+        result["tag"] = _tag_figures(tagger, bare, tag_sentences, device)
         if stream_lines:
-            result["tag"]["whole_command"] = whole_command(tagger, tag_file, list(stream_lines),
-                                                           list(workers))
+            result["tag"]["whole_command"] = whole_command(tagger, tag_sentences,
+                                                           list(stream_lines), list(workers))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dict:
-    sentences = read_conll(tag_file, tagged=False)
+def _tag_figures(tagger: Tagger, bare: BareBiLSTM, sentences: list, device) -> dict:
     lines = [" ".join(s.tokens) for s in sentences]
     tokens = sum(len(s.tokens) for s in sentences)
     size = tagger.config.train.eval_batch_size
@@ -159,14 +160,14 @@ def _tag_figures(tagger: Tagger, bare: BareBiLSTM, tag_file: str, device) -> dic
             "model_tokens_per_s": tokens / model, "bound_tokens_per_s": tokens / forward}
 
 
-def whole_command(tagger: Tagger, tag_file: str, line_counts: list[int],
+def whole_command(tagger: Tagger, tag_sentences: list, line_counts: list[int],
                   workers: list[int | None] = (None,)) -> list[dict]:
     """`ner-rnn tag --input FILE --output FILE` as a separate process on generated inputs
-    of each size (the tag corpus's lines, repeated), once with each number of `workers`
+    of each size (the lines of `tag_sentences`, repeated), once with each number of `workers`
     (None: tag's default): wall-clock sentences/s of the whole command, start-up
     included, and the peak memory of its main process and of its largest worker, which
     stay flat when tagging streams."""
-    sentences = [" ".join(s.tokens) for s in read_conll(tag_file, tagged=False)]
+    sentences = [" ".join(s.tokens) for s in tag_sentences]
     device = tagger.device
     results = []
     with tempfile.TemporaryDirectory() as temp:

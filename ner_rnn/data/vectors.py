@@ -1,8 +1,8 @@
 """Pretrained word vectors: GloVe / word2vec text and fastText `.vec` files, gzip or not.
 
 One word and its values a line, separated by spaces; fastText's first line `COUNT DIM`
-is recognised and skipped, and so is a BOM starting the file. Only the vectors of
-`wanted` words are kept in memory.
+is recognised and skipped, and so is a BOM starting a line (the file's, or that of a
+file joined to it). Only the vectors of `wanted` words are kept in memory.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ner_rnn.data.text import raw_lines
+from ner_rnn.data.text import BOM, raw_lines
 from ner_rnn.errors import DataFormatError, excerpt
 
 
@@ -46,7 +46,7 @@ def _read_line(path: Path, number: int, raw: bytes, wanted: set[str],
     """Keep line `number`'s vector in `found` if its word is wanted; returns the file's
     dimension as known after this line."""
     try:
-        line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+        line = raw.decode("utf-8").removeprefix(BOM).rstrip("\r\n")
     except UnicodeDecodeError:
         raise DataFormatError(f"{path}:{number}: invalid UTF-8") from None
     fields = line.rstrip(" ").split(" ")

@@ -9,12 +9,13 @@ from pathlib import Path
 import torch
 
 from ner_rnn import evaluation
-from ner_rnn.config import Config
+from ner_rnn.config import SCHEMES, Config, EncoderConfig
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.encoding import Encoded, encode_tokens
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.errors import excerpt
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
@@ -47,6 +48,7 @@ class Tagger:
         `implementation` (`torch` or `native`) overrides the encoder implementation it
         was trained with; predictions are identical either way.
         """
+        _check_choice("implementation", implementation, _IMPLEMENTATIONS)
         config, vocabs, network = load_model(directory, implementation)
         return cls(config, vocabs, network, resolve_device(device))
 
@@ -57,6 +59,7 @@ class Tagger:
 
     def results(self, scheme: str | None = None) -> Results:
         """What turns this model's decoded paths into results with tags in `scheme`."""
+        _check_choice("scheme", scheme, SCHEMES)
         return Results(self.vocabs.labels.items, self.config.model.scheme,
                        scheme or self.scheme)
 
@@ -68,11 +71,14 @@ class Tagger:
         document together: `documents` gives each sentence's document id; by default an
         empty sentence ends a document.
         """
+        results = self.results(scheme)  # checks `scheme` before any work
+        sentences = [_strings(tokens, "each sentence", "a sequence of tokens")
+                     for tokens in _sequence(sentences, "sentences", "tokenised sentences")]
         lengths = [len(tokens) for tokens in sentences]
         encoded = encode_tokens(self.vocabs, [token for tokens in sentences for token in tokens],
                                 lengths, self.preprocessor.char_length)
         paths = decode(self.network, self.preprocessor, _documents(encoded, documents))
-        return self.results(scheme).tags(paths, encoded.lengths)
+        return results.tags(paths, encoded.lengths)
 
     def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
             nbest: int = 1, confidence: bool = False, documents: Sequence[int] | None = None
@@ -87,6 +93,10 @@ class Tagger:
         "entities", "probability"}` (entities without confidence), best first. `documents` as in `predict` (by default a blank
         line ends a document).
         """
+        results = self.results(scheme)  # checks `scheme` before any work
+        texts = _strings(texts, "texts", "lines")
+        if not isinstance(nbest, int) or isinstance(nbest, bool):
+            raise TypeError(f"nbest must be an int, got {type(nbest).__name__}")
         if not 1 <= nbest <= MAX_NBEST:
             raise ValueError(f"nbest must be from 1 to {MAX_NBEST}, got {nbest}")
         encoder = LineEncoder(self.vocabs, self.preprocessor.char_length, pretokenized)
@@ -94,7 +104,7 @@ class Tagger:
         paths = decode(self.network, self.preprocessor, _documents(lines.encoded, documents),
                        nbest, confidence)
         tagged = Tagged(lines.texts, lines.encoded.lengths, lines.offsets, paths)
-        return self.results(scheme).dicts(tagged)
+        return results.dicts(tagged)
 
     def evaluate(self, sentences: Sequence[Sentence], scheme: str | None = None
                  ) -> tuple[dict, list[list[str]]]:
@@ -102,9 +112,37 @@ class Tagger:
 
         Predictions are written in the corpus's own scheme (detected unless given).
         """
+        _check_choice("scheme", scheme, SCHEMES)
         scheme = scheme or detect_scheme([s.tags for s in sentences], "the sentences",
                                           [s.line for s in sentences])
         return evaluation.evaluate(self.network, self.preprocessor, sentences, scheme)
+
+
+_IMPLEMENTATIONS = EncoderConfig.__dataclass_fields__["implementation"].metadata["choices"]
+
+
+def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    """None (the default) or one of `choices`, else a ValueError naming them."""
+    if value is not None and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {excerpt(value)}")
+
+
+def _sequence(value: object, name: str, what: str) -> list:
+    """`value` as a list, refusing a bare string (which would be read character by
+    character) and anything that is not a sequence."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__}; "
+                        "wrap a single one in a list")
+    return list(value)
+
+
+def _strings(value: object, name: str, what: str) -> list[str]:
+    """`value` as a list of strings (see `_sequence`)."""
+    items = _sequence(value, name, what)
+    wrong = next((item for item in items if not isinstance(item, str)), None)
+    if wrong is not None:
+        raise TypeError(f"{name} must hold strings, got a {type(wrong).__name__}")
+    return items
 
 
 def _documents(encoded: Encoded, documents: Sequence[int] | None) -> Encoded:

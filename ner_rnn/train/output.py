@@ -39,6 +39,7 @@ class ModelOutput:
         path = Path(path)
         if path.is_symlink() and path.is_dir():
             path = Path(os.path.realpath(path))  # replace what the link points to, keep the link
+        _refuse_unplaceable(path)
         if path.exists() and not path.is_dir():
             raise ModelError(f"{path}: exists and is not a directory")
         lock = _lock(path)  # before the checks: no other run changes what they find
@@ -77,6 +78,7 @@ class ModelOutput:
         staging = self.directory
         if self.path.is_dir():  # a file may have been put there since the run began
             _refuse_foreign_files(self.path)
+        old = None
         try:
             if self.path.exists():  # an empty directory, or a model being overwritten
                 old = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.old-",
@@ -87,8 +89,10 @@ class ModelOutput:
             else:
                 os.rename(staging, self.path)
         except OSError as error:
+            if old is not None:
+                _put_back(old, self.path)
             raise NerError(f"{self.path}: cannot move the new model into place "
-                           f"({error.strerror}); it is in {staging}") from None
+                           f"({error.strerror})") from None
         self.published = True
 
     def abandon(self) -> None:
@@ -120,6 +124,22 @@ class ModelOutput:
         return staging
 
 
+def _refuse_unplaceable(path: Path) -> None:
+    """A destination the model can never be moved to is refused before training starts:
+    a symlink to nothing (or a loop), or a path such as `.` that names no entry of its
+    parent to rename."""
+    if path.is_symlink() and not path.is_dir():
+        try:
+            os.stat(path)
+            problem = "is a symlink to something that is not a directory"
+        except OSError as error:
+            problem = f"is a symlink that cannot be followed ({error.strerror})"
+        raise ModelError(f"{path}: {problem}; choose another output directory")
+    if path.name in ("", ".", "..") or Path(os.path.abspath(path)) == Path(os.getcwd()):
+        raise ModelError(f"{path}: is the current directory (or above it), which a run "
+                         "cannot replace; name another output directory")
+
+
 def _refuse_foreign_files(path: Path) -> None:
     """--overwrite replaces a model's own files, never anything else kept with them."""
     foreign = sorted(entry.name for entry in path.iterdir()
@@ -128,6 +148,16 @@ def _refuse_foreign_files(path: Path) -> None:
         raise ModelError(f"{path / foreign[0]}: is not a model file, so --overwrite would "
                          f"delete it ({len(foreign)} such entries); move it out of {path} "
                          "or choose another output directory")
+
+
+def _put_back(old: Path, path: Path) -> None:
+    """Undo a failed publish: the old destination back in place, no `.old-*` left."""
+    try:
+        if (old / path.name).exists() and not path.exists():
+            os.rename(old / path.name, path)
+        old.rmdir()
+    except OSError:
+        pass
 
 
 def _lock_path(path: Path) -> Path:

@@ -1,0 +1,116 @@
+"""Hostile input IV (issue 22, items 17-24): output directories that can never take the
+model, benchmark inputs, Python API arguments, BOMs inside input, line breaks in
+command-line sentences, leftovers of killed runs, wrapped prediction columns."""
+
+import os
+
+import pytest
+
+from ner_rnn.cli import main
+from ner_rnn.config import load_config
+from ner_rnn.errors import ModelError
+from ner_rnn.train import loop as training
+from ner_rnn.train.loop import train
+from tests.test_hostile_iii import TINY, corpus, model  # noqa: F401 (fixtures)
+
+
+def tiny_config(corpus, *overrides):
+    return load_config(None, TINY + [f"data.train={corpus}", *overrides])
+
+
+def never_train(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(training, "train_epoch", fail)
+
+
+@pytest.mark.parametrize("kind", ["dangling", "loop"])
+def test_an_unfollowable_symlink_output_is_refused_before_training(kind, corpus, tmp_path,
+                                                                   monkeypatch):
+    never_train(monkeypatch)
+    link = tmp_path / "model"
+    os.symlink(tmp_path / "missing" if kind == "dangling" else link, link)
+    with pytest.raises(ModelError, match="model: is a symlink"):
+        train(tiny_config(corpus), link)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging, no .old-*
+
+
+def test_the_current_directory_is_refused_before_training(model, corpus, write, tmp_path,
+                                                        monkeypatch, capsys):
+    never_train(monkeypatch)
+    config = write("empty.yaml", "")
+    monkeypatch.chdir(model)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["train", "--config", str(config), "--set", f"data.train={corpus}", *[a for key in TINY for a in ("--set", key)],
+                 "--output-dir", ".", "--overwrite"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: .: is the current directory") and "\n" not in err
+    assert not [p for p in model.parent.iterdir() if p.name.startswith(".")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_benchmark_checks_its_tag_file_before_training(corpus, write, tmp_path, monkeypatch,
+                                                      capsys):
+    from ner_rnn import benchmark
+
+    monkeypatch.setattr(benchmark, "start", lambda *args: pytest.fail("training started"))
+    missing = tmp_path / "nonexistent"
+    assert main(["benchmark", "--config", str(write("empty.yaml", "")), "--train", str(corpus),
+                 "--tag", str(missing), *[a for key in TINY for a in ("--set", key)]]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {missing}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda t: t.tag("one string"), TypeError, "texts must be a list of lines, got str"),
+    (lambda t: t.tag([b"bytes"]), TypeError, "texts must hold strings, got a bytes"),
+    (lambda t: t.tag(["x"], scheme="bogus"), ValueError, "scheme must be one of iob1, iob2"),
+    (lambda t: t.tag(["x"], nbest=None), TypeError, "nbest must be an int, got NoneType"),
+    (lambda t: t.tag(["x"], nbest=2.0), TypeError, "nbest must be an int, got float"),
+    (lambda t: t.predict(["Maria", "Lopez"]), TypeError, "each sentence must be a list"),
+    (lambda t: t.predict("Maria"), TypeError, "sentences must be a list"),
+    (lambda t: t.predict([["x"]], scheme="IOB2"), ValueError, "scheme must be one of"),
+    (lambda t: t.evaluate([], scheme="bogus"), ValueError, "scheme must be one of"),
+])
+def test_the_python_api_checks_its_arguments(model, call, error, message):
+    from ner_rnn.serve.tagger import Tagger
+
+    with pytest.raises(error, match=message):
+        call(Tagger.load(model))
+
+
+def test_tagger_load_checks_the_implementation(model):
+    from ner_rnn.serve.tagger import Tagger
+
+    with pytest.raises(ValueError, match="implementation must be one of torch, native, got 'bogus'"):
+        Tagger.load(model, implementation="bogus")
+    assert Tagger.load(model, implementation="native").tag(["Maria flew"])[0]["tokens"] == [
+        "Maria", "flew"]
+
+
+def test_a_bom_starting_any_line_or_argument_is_dropped(model, write, capsys):
+    import json
+
+    joined = write("joined.txt", "\ufeffMaria flew\n\ufeffto Paris\n")  # cat a b of BOM files
+    assert main(["tag", "--model", str(model), "--input", str(joined), "--format", "json"]) == 0
+    tokens = [json.loads(line)["tokens"] for line in capsys.readouterr().out.splitlines()]
+    assert tokens == [["Maria", "flew"], ["to", "Paris"]]
+    assert main(["tag", "--model", str(model), "--format", "json", "\ufeffMaria flew"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == ["Maria", "flew"]
+    conll = write("joined.conll", "\ufeffMaria B-PER\n\n\ufeffParis B-LOC\n")
+    from ner_rnn.data.conll import read_conll
+
+    assert [s.tokens for s in read_conll(conll)] == [["Maria"], ["Paris"]]
+
+
+def test_a_line_break_in_an_argument_splits_it_as_in_a_file(model, capsys):
+    import json
+
+    assert main(["tag", "--model", str(model), "--format", "json", "Maria flew\nto Paris"]) == 0
+    tokens = [json.loads(line)["tokens"] for line in capsys.readouterr().out.splitlines()]
+    assert tokens == [["Maria", "flew"], ["to", "Paris"]]
+    assert main(["tag", "--model", str(model), "ok", "Maria\rParis"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: <argument 2>:1: carriage return inside a line")
+    assert err.count("\n") == 1
