@@ -34,7 +34,8 @@ def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
                         nbest_valid=np.zeros((count, nbest), dtype=bool),
                         nbest_scores=np.zeros((count, nbest), dtype=np.float32),
                         log_z=np.zeros(count, dtype=np.float32))
-    reader = SpanReader(preprocessor.vocabs.labels.items, preprocessor.config.model.scheme)
+    reader = SpanReader.of(tuple(preprocessor.vocabs.labels.items),
+                           preprocessor.config.model.scheme)
     device = next(network.parameters()).device
     with evaluating(network):
         for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
