@@ -58,7 +58,7 @@ def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.nd
     out.tags[where] = best[mask].cpu().numpy()
     if nbest > 1:
         if network.head.constrained:  # well-formed paths read as distinct tags
-            paths, scores, valid = network.head.kbest(p, mask, nbest)  # (batch, k, time), ...$
+            paths, scores, valid = network.head.kbest(p, mask, nbest)  # (batch, k, time), ...
         else:
             paths, scores, valid = _distinct_kbest(network, p, mask, nbest, reader)
         out.nbest_tags[:, where] = paths.transpose(0, 1)[:, mask].cpu().numpy()
