@@ -232,15 +232,35 @@ def test_marginals_and_span_probabilities_match_enumeration():
 
 def test_allowed_transitions_by_scheme():
     labels = ["B-PER", "I-PER", "O", "I-LOC"]
-    allowed, start, end = allowed_transitions(labels, "iob2")
+    allowed, start, end = (x.tolist() for x in allowed_transitions(labels, "iob2"))
     assert allowed[2][1] is False and allowed[0][1] is True and allowed[0][3] is False
     assert start == [True, False, True, False] and all(end)
     labels = ["B-PER", "E-PER", "I-PER", "O", "S-PER"]
-    allowed, start, end = allowed_transitions(labels, "bioes")
+    allowed, start, end = (x.tolist() for x in allowed_transitions(labels, "bioes"))
     assert allowed[0][3] is False and allowed[0][1] is True and allowed[1][0] is True
     assert allowed[4][2] is False and end == [False, True, False, True, True]
-    allowed, start, _ = allowed_transitions(["B-PER", "I-PER", "O"], "iob1")
+    allowed, start, _ = (x.tolist() for x in allowed_transitions(["B-PER", "I-PER", "O"], "iob1"))
     assert allowed[2][0] is False and allowed[1][0] is True and start == [False, True, True]
+
+
+@pytest.mark.parametrize("scheme", ["iob1", "iob2", "bioes"])
+def test_allowed_transitions_are_the_rules_pair_by_pair(scheme):
+    """The array operations give, for every pair of labels, what the rules say of it."""
+    labels = [f"{prefix}-{type_}" for prefix in "BIES" for type_ in ("PER", "LOC")] + ["O"]
+    allowed, may_start, may_end = (x.tolist() for x in allowed_transitions(labels, scheme))
+    parsed = [(label[0], label[2:]) for label in labels]
+
+    def may_follow(previous, tag):
+        inside = previous is not None and previous[0] in "BI" and previous[1] == tag[1]
+        if scheme == "iob2":
+            return tag[0] != "I" or inside
+        if scheme == "iob1":
+            return tag[0] != "B" or (previous is not None and previous[1] == tag[1])
+        return inside if tag[0] in "IE" else previous is None or previous[0] in "OES"
+
+    assert allowed == [[may_follow(a, b) for b in parsed] for a in parsed]
+    assert may_start == [may_follow(None, b) for b in parsed]
+    assert may_end == [scheme != "bioes" or prefix in "OES" for prefix, _ in parsed]
 
 
 LABELS = ["B-LOC", "E-LOC", "I-LOC", "O", "S-LOC"]

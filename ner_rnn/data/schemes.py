@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from ner_rnn.errors import DataFormatError
 
 Span = tuple[int, int, str]
@@ -138,26 +140,27 @@ def detect_scheme(sentences_tags: Sequence[Sequence[str]], source: str = "the ta
 
 
 def allowed_transitions(labels: Sequence[str], scheme: str
-                        ) -> tuple[list[list[bool]], list[bool], list[bool]]:
-    """Which tag may follow which in `scheme`: (allowed[from][to], may_start, may_end).
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which tag may follow which in `scheme`: bool arrays (allowed (from, to),
+    may_start (labels,), may_end (labels,)), built by array operations on the labels'
+    prefixes and types (5,000 types are 10,001 labels, 10^8 pairs).
 
     IOB2: `I-X` only after `B-X` or `I-X`. BIOES: `I-X`/`E-X` only after `B-X`/`I-X`, and
     `B-`, `S-`, `O` only after `O`, `E-`, `S-`. IOB1: `B-X` only right after an `X`.
     """
     parsed = [split_tag(label) for label in labels]
-
-    def may_follow(prev: tuple[str, str] | None, tag: tuple[str, str]) -> bool:
-        prefix, type_ = tag
-        inside = prev is not None and prev[0] in "BI" and prev[1] == type_
-        if scheme == "iob2":
-            return prefix != "I" or inside
-        if scheme == "iob1":
-            return prefix != "B" or (prev is not None and prev[1] == type_)
-        if prefix in "IE":
-            return inside
-        return prev is None or prev[0] in "OES"
-
-    allowed = [[may_follow(a, b) for b in parsed] for a in parsed]
-    may_start = [may_follow(None, b) for b in parsed]
-    may_end = [scheme != "bioes" or prefix in "OES" for prefix, _ in parsed]
+    prefix = np.array([p for p, _ in parsed])  # (labels,) one letter each
+    number = {type_: index for index, type_ in enumerate(sorted({t for _, t in parsed}))}
+    type_ = np.array([number[t] for _, t in parsed], dtype=np.int64)  # (labels,)
+    same = type_[:, None] == type_[None, :]  # (from, to)
+    inside = np.isin(prefix, ["B", "I"])[:, None] & same  # (from, to): within an X
+    if scheme == "iob2":
+        allowed, may_start = (prefix != "I") | inside, prefix != "I"
+    elif scheme == "iob1":
+        allowed, may_start = (prefix != "B") | same, prefix != "B"
+    else:
+        continues = np.isin(prefix, ["I", "E"])  # (labels,)
+        allowed = np.where(continues, inside, np.isin(prefix, ["O", "E", "S"])[:, None])
+        may_start = ~continues
+    may_end = np.isin(prefix, ["O", "E", "S"]) | (scheme != "bioes")
     return allowed, may_start, may_end

@@ -8,6 +8,7 @@ decoder ever outputs an ill-formed sequence.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,8 +29,8 @@ class _Head(nn.Module):
         self.partition = partition  # log Z's algorithm: see decoding.log_partition
         allowed, may_start, may_end = allowed_transitions(labels, scheme)
 
-        def penalty(rule: list) -> torch.Tensor:
-            table = torch.tensor(rule, dtype=torch.bool)
+        def penalty(rule: np.ndarray) -> torch.Tensor:
+            table = torch.from_numpy(rule)  # bool, as built
             return torch.where(table | (not constrain), 0.0, NEG_INF)
 
         # rebuilt from labels and scheme, so kept out of the state_dict

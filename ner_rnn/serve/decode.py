@@ -12,11 +12,14 @@ import torch
 from ner_rnn.data.batching import Batch, collate
 from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
+from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.decoding import Potentials, log_partition, marginals
 from ner_rnn.model.inference import evaluating
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.serve.results import Paths
 from ner_rnn.serve.spans import SpanReader
+
+DISTINCT_FACTOR = 4  # paths decoded per path returned where several may read as one
 
 
 def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
@@ -34,31 +37,35 @@ def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
                         nbest_valid=np.zeros((count, nbest), dtype=bool),
                         nbest_scores=np.zeros((count, nbest), dtype=np.float32),
                         log_z=np.zeros(count, dtype=np.float32))
-    reader = SpanReader(preprocessor.vocabs.labels.items, preprocessor.config.model.scheme)
+    reader = SpanReader.of(tuple(preprocessor.vocabs.labels.items),
+                           preprocessor.config.model.scheme)
     device = next(network.parameters()).device
     with evaluating(network):
         for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
             batch = collate(sentences, rows).to(device)
             where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
-            _decode_batch(network, batch, paths, where, lines[batch.indices], nbest,
-                          reader if confidence else None)
+            _decode_batch(network, batch, paths, where, lines[batch.indices], nbest, reader,
+                          confidence)
     return paths
 
 
 def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.ndarray,
-                  lines: np.ndarray, nbest: int, reader: SpanReader | None) -> None:
+                  lines: np.ndarray, nbest: int, reader: SpanReader, confidence: bool) -> None:
     """Decode `batch` into `out`: its tokens go to `where`, its sentences to `lines`."""
     mask = batch.sentences.mask
     p = network.potentials(batch)
     best = network.head.decode(p, mask)  # (batch, time)
     out.tags[where] = best[mask].cpu().numpy()
     if nbest > 1:
-        paths, scores, valid = network.head.kbest(p, mask, nbest)  # (batch, k, time), (batch, k)
+        if network.head.constrained:  # well-formed paths read as distinct tags
+            paths, scores, valid = network.head.kbest(p, mask, nbest)  # (batch, k, time), ...
+        else:
+            paths, scores, valid = _distinct_kbest(network, p, mask, nbest, reader)
         out.nbest_tags[:, where] = paths.transpose(0, 1)[:, mask].cpu().numpy()
         out.nbest_valid[lines] = valid.cpu().numpy()
         out.nbest_scores[lines] = scores.cpu().numpy()
         out.log_z[lines] = log_partition(p, mask, network.head.partition).cpu().numpy()
-    if reader is not None:
+    if confidence:
         lengths = batch.sentences.lengths.cpu().numpy()
         spans = reader.spans(out.tags[where], lengths)
         first = np.cumsum(lengths) - lengths  # (batch,) where each sentence's tokens begin
@@ -66,6 +73,39 @@ def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.nd
                                        *(torch.from_numpy(x).to(best.device) for x in
                                          (spans.sentence, spans.start, spans.end)))
         out.log_probability[where[first[spans.sentence] + spans.start]] = log_p.cpu().numpy()
+
+
+def _distinct_kbest(network: TaggerNetwork, p: Potentials, mask: torch.Tensor, k: int,
+                    reader: SpanReader) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Without constraints several paths read as one tag sequence (IOB2 `O I-PER` is
+    `O B-PER`): the DISTINCT_FACTOR * k best paths (at most MAX_NBEST) are decoded, those
+    with the same entities merged into the best of them with their scores log-summed, and
+    the k best of what remains kept. Shapes as `head.kbest`'s."""
+    wanted = min(MAX_NBEST, DISTINCT_FACTOR * k)
+    paths, scores, valid = network.head.kbest(p, mask, wanted)  # (batch, wanted, time), ...
+    batch, _, time = paths.shape
+    lengths = mask.sum(dim=1).repeat_interleave(wanted).cpu().numpy()  # (batch * wanted,)
+    flat = paths.reshape(batch * wanted, time)[mask.repeat_interleave(wanted, dim=0)]
+    found = reader.spans(flat.cpu().numpy(), lengths)
+    readings = [[] for _ in range(batch * wanted)]
+    for row, *span in zip(*(x.tolist() for x in (found.sentence, found.start, found.end,
+                                                 found.type))):
+        readings[row].append(tuple(span))
+    kept = torch.zeros(batch, k, dtype=torch.long)  # which decoded path each kept one is
+    merged = torch.full((batch, k), NEG_INF)
+    distinct = torch.zeros(batch, k, dtype=torch.bool)
+    ok = valid.cpu().numpy()
+    for row in range(batch):
+        groups: dict[tuple, list[int]] = {}
+        for rank in np.flatnonzero(ok[row]).tolist():
+            groups.setdefault(tuple(readings[row * wanted + rank]), []).append(rank)
+        totals = [(float(torch.logsumexp(scores[row, ranks], dim=0)), ranks[0])
+                  for ranks in groups.values()]
+        for place, (total, rank) in enumerate(sorted(totals, key=lambda t: -t[0])[:k]):
+            kept[row, place], merged[row, place], distinct[row, place] = rank, total, True
+    chosen = paths.gather(1, kept.to(paths.device)[:, :, None].expand(-1, -1, time))
+    distinct = distinct.to(paths.device)
+    return chosen * distinct.unsqueeze(2), merged.to(scores.device), distinct
 
 
 def span_log_probabilities(p: Potentials, mask: torch.Tensor, paths: torch.Tensor,

@@ -90,7 +90,7 @@ class Results:
     written in `scheme`."""
 
     def __init__(self, labels: Sequence[str], model_scheme: str, scheme: str):
-        self.reader = SpanReader(labels, model_scheme)
+        self.reader = SpanReader.of(tuple(labels), model_scheme)
         self.writer = TagWriter(self.reader.types, scheme)
         self.json_tags = [_escape(tag) for tag in self.writer.tags]
         self.json_types = [_escape(type_) for type_ in self.reader.types]
