@@ -370,3 +370,55 @@ def test_unreadable_model_file_or_directory_is_one_error_line(model, corpus, tmp
     shown = denied / "meta.json" if not name else denied
     assert err == f"error: {shown}: cannot read (Permission denied)\n"
     assert not (tmp_path / "r.html").exists()
+
+
+# 12. float keys beyond the float32 range the optimiser computes in
+
+
+@pytest.mark.parametrize("override", ["train.lr=1e39", "train.lr=1e300", "train.lr=-1e39",
+                                      "train.weight_decay=4e38", "train.lr_decay=1e300",
+                                      "train.clip_grad_norm=1e39"])
+def test_float_key_beyond_float32_is_refused_naming_the_key(override):
+    from ner_rnn.errors import ConfigError
+
+    key = override.partition("=")[0]
+    with pytest.raises(ConfigError, match=rf"^{key}: expected a number within the float32 "
+                                          r"range"):
+        load_config(None, [override])
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", "1e39"), ("adam", "1e300")])
+def test_train_with_an_lr_beyond_float32_is_one_error_line(corpus, tmp_path, optimizer, lr):
+    result = run_cli(*train_args(tmp_path, corpus, f"train.optimizer={optimizer}",
+                                 f"train.lr={lr}"), "--output-dir", tmp_path / "m")
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith("error: train.lr: expected a number "
+                                                    "within the float32 range")
+    assert not (tmp_path / "m").exists()
+
+
+def test_largest_float32_lr_is_accepted():
+    assert load_config(None, ["train.lr=3.4e38"]).train.lr == 3.4e38
+
+
+# 11. a resumed run whose training data gained labels the model was not built with
+
+
+@pytest.mark.parametrize("added", [
+    "Bob B-MISC\n",  # a new entity type
+    "Maria B-PER\n",  # a known type in a form (S-PER) the model has no label for
+])
+def test_resume_after_the_training_data_gained_a_label_is_one_error_line(tmp_path, added,
+                                                                         capsys):
+    data = tmp_path / "train.conll"
+    data.write_text(CORPUS, encoding="utf-8")
+    directory = tmp_path / "m"
+    train(tiny_config(data), directory)
+    with data.open("a", encoding="utf-8") as file:
+        file.write("\n" + added)
+    before = snapshot(directory)
+    assert main(["train", "--resume", str(directory)]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert err.startswith(f"error: {data}:21: this sentence needs the label 'S-"), err
+    assert "train a new model instead of resuming" in err
+    assert snapshot(directory) == before
