@@ -404,12 +404,12 @@ def test_largest_float32_lr_is_accepted():
 # 11. a resumed run whose training data gained labels the model was not built with
 
 
-@pytest.mark.parametrize("added", [
-    "Bob B-MISC\n",  # a new entity type
-    "Maria B-PER\n",  # a known type in a form (S-PER) the model has no label for
+@pytest.mark.parametrize("added, label", [
+    ("Bob B-MISC\n", "S-MISC"),  # a new entity type
+    ("New B-LOC\nYork I-LOC\n", "B-LOC"),  # a known type, never before longer than a token
 ])
 def test_resume_after_the_training_data_gained_a_label_is_one_error_line(tmp_path, added,
-                                                                         capsys):
+                                                                         label, capsys):
     data = tmp_path / "train.conll"
     data.write_text(CORPUS, encoding="utf-8")
     directory = tmp_path / "m"
@@ -419,6 +419,31 @@ def test_resume_after_the_training_data_gained_a_label_is_one_error_line(tmp_pat
     before = snapshot(directory)
     assert main(["train", "--resume", str(directory)]) == 2
     err = one_error_line(capsys.readouterr().err)
-    assert err.startswith(f"error: {data}:21: this sentence needs the label 'S-"), err
+    assert err.startswith(f"error: {data}:21: this sentence needs the label '{label}'"), err
     assert "train a new model instead of resuming" in err
     assert snapshot(directory) == before
+
+
+# 21. a BOM starting any line (files joined by `cat a b`) or an argument is not a token
+
+
+def test_bom_in_the_middle_of_a_conll_file_is_dropped(write):
+    from ner_rnn.data.conll import read_conll
+
+    path = write("ab.conll", "\ufeffParis B-LOC\n\n\ufeffOslo B-LOC\nis O\n")
+    assert [s.tokens for s in read_conll(path)] == [["Paris"], ["Oslo", "is"]]
+
+
+def test_bom_in_the_middle_of_a_text_file_or_at_the_start_of_an_argument_is_dropped(model,
+                                                                                   tmp_path):
+    import json
+
+    text, out = tmp_path / "ab.txt", tmp_path / "out.jsonl"
+    text.write_text("\ufeffMaria flew\n\ufeffParis rose\n", encoding="utf-8")
+    assert main(["tag", "--model", str(model), "--input", str(text), "--output", str(out)]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Maria", "flew"], ["Paris", "rose"]]
+    assert main(["tag", "--model", str(model), "--output", str(out), "\ufeffParis rose",
+                 "x \ufeffy"]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Paris", "rose"], ["x", "\ufeffy"]]
