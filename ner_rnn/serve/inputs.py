@@ -3,8 +3,9 @@ lines, as `(text, document)`.
 
 Input is bytes (a file, stdin, the command-line arguments) decoded strictly as UTF-8:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, so invalid UTF-8 never
-reaches the output. A BOM starting the input is dropped. The readers take an open binary
-stream and a name for messages, and hold nothing else, so they can run anywhere.
+reaches the output. A BOM starting a line or an argument is dropped. The readers take an
+open binary stream and a name for messages, and hold nothing else, so they can run
+anywhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import BinaryIO
 
 from ner_rnn.data.conll import parse_conll
 from ner_rnn.data.spans_jsonl import record_text
-from ner_rnn.data.text import decoded_lines
+from ner_rnn.data.text import BOM, decoded_lines
 from ner_rnn.errors import DataFormatError
 
 Line = tuple[str, int | None]  # input text and its document id (None: blank lines end documents)
@@ -49,7 +50,8 @@ def jsonl_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
 
 def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:
     """The command-line arguments as input: each one a line of text, or with `conll` the
-    lines of CoNLL text. An argument that was not valid UTF-8 is refused like a line."""
+    lines of CoNLL text. An argument that was not valid UTF-8 is refused like a line; a
+    BOM starting one is dropped (pasted from a file that began with one)."""
     encoded = []
     for number, argument in enumerate(arguments, start=1):
         try:  # undecodable argv bytes arrive as lone surrogates, which cannot be encoded
@@ -58,4 +60,4 @@ def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:
             raise DataFormatError(f"<arguments>:{number}: invalid UTF-8") from None
     if conll:
         return read_lines(io.BytesIO(b"\n".join(encoded)), "<arguments>", conll=True)
-    return ((argument, None) for argument in arguments)
+    return ((argument.removeprefix(BOM), None) for argument in arguments)
