@@ -447,3 +447,34 @@ def test_bom_in_the_middle_of_a_text_file_or_at_the_start_of_an_argument_is_drop
                  "\ufeffOslo"]) == 0
     assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
         ["Paris", "rose"], ["Oslo"]]
+
+
+# 22. a command-line sentence holding a newline is several lines, a CR is refused, as in files
+
+
+def test_argument_with_newlines_is_several_sentences_in_order(model, tmp_path):
+    import json
+
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), "--output", str(out), "Maria flew\nParis rose",
+                 "Oslo\n", "Tokyo\r\n", "Rome"]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Maria", "flew"], ["Paris", "rose"], ["Oslo"], ["Tokyo"], ["Rome"]]
+
+
+@pytest.mark.parametrize("conll", [False, True])
+def test_argument_with_a_carriage_return_is_the_error_a_file_gets(model, tmp_path, conll,
+                                                                  capsys):
+    text = tmp_path / "cr.txt"
+    text.write_bytes(b"Maria flew\nParis\rrose\n")
+    fmt = ["--input-format", "conll"] if conll else []
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), *fmt, "--input", str(text),
+                 "--output", str(out)]) == 2
+    from_file = capsys.readouterr().err
+    assert main(["tag", "--model", str(model), *fmt, "--output", str(out), "Maria flew",
+                 "Paris\rrose"]) == 2
+    from_arguments = capsys.readouterr().err
+    assert from_file == from_arguments.replace("<arguments>", str(text))
+    assert from_arguments.startswith("error: <arguments>:2: carriage return inside a line")
+    assert not out.exists()
