@@ -249,14 +249,24 @@ def _safe_load(path: Path):
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")
-            # mmap: tensors are read when used, so shapes are checked before any big read
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            return _torch_load(path)
     except Exception as error:  # noqa: BLE001 (a damaged file fails anywhere in the unpickler)
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
         reason = f"it would build {found.group(1)}" if found else type(error).__name__
         raise ModelError(f"{path}: refused to load, not a plain file of tensors "
                          f"({reason}); never load model files from untrusted sources "
                          "with pickle") from None
+
+
+def _torch_load(path: Path):
+    """torch.load of tensors and plain values, memory-mapped where torch can map the path:
+    tensors are then read when used, so shapes are checked before any big read."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:  # torch maps only UTF-8 paths: read the file through Python
+        with open(path, "rb") as file:
+            return torch.load(file, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
 
 
 def _read_weights(path: Path) -> dict:

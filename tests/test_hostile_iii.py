@@ -478,3 +478,31 @@ def test_argument_with_a_carriage_return_is_the_error_a_file_gets(model, tmp_pat
     assert from_file == from_arguments.replace("<arguments>", str(text))
     assert from_arguments.startswith("error: <arguments>:2: carriage return inside a line")
     assert not out.exists()
+
+
+# 13. file names that are not UTF-8 (kept by Python as lone surrogates)
+
+
+@pytest.mark.parametrize("form", ["html", "json"])
+def test_report_on_a_file_whose_name_is_not_utf8_shows_the_name_escaped(model, corpus,
+                                                                        tmp_path, form):
+    import json
+
+    data = tmp_path / os.fsdecode(b"d\xffx.conll")
+    data.write_bytes(corpus.read_bytes())
+    out = tmp_path / f"r.{form}"
+    assert main(["report", "--model", str(model), "--data", str(data), "--output", str(out),
+                 "--format", form]) == 0
+    text = out.read_text(encoding="utf-8")
+    shown = json.loads(text)["data"] if form == "json" else text
+    assert str(tmp_path / "d\\xffx.conll") in shown
+
+
+def test_model_in_a_directory_whose_name_is_not_utf8_loads_and_resumes(corpus, tmp_path,
+                                                                       capsys):
+    directory = tmp_path / os.fsdecode(b"m\xffx")
+    assert main([*train_args(tmp_path, corpus), "--output-dir", str(directory)]) == 0
+    capsys.readouterr()
+    assert main(["tag", "--model", str(directory), "Maria flew"]) == 0
+    assert capsys.readouterr().out.startswith('{"tokens": ["Maria", "flew"]')
+    assert main(["train", "--resume", str(directory)]) == 0  # reads last.pt
