@@ -506,3 +506,33 @@ def test_model_in_a_directory_whose_name_is_not_utf8_loads_and_resumes(corpus, t
     assert main(["tag", "--model", str(directory), "Maria flew"]) == 0
     assert capsys.readouterr().out.startswith('{"tokens": ["Maria", "flew"]')
     assert main(["train", "--resume", str(directory)]) == 0  # reads last.pt
+
+
+# 14. report refuses a training log with values out of their range
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("loss", 1e308, '"loss": expected a number from 0 to 3.40282e+38, got 1e+308'),
+    ("lr", -0.5, '"lr": expected a number from 0 to 3.40282e+38, got -0.5'),
+    ("f1", 5, '"f1": expected a number from 0 to 1, got 5'),
+    ("token_accuracy", -1e-9, '"token_accuracy": expected a number from 0 to 1'),
+])
+def test_report_refuses_a_log_value_out_of_range_naming_file_and_line(model, corpus, tmp_path,
+                                                                      field, value, message):
+    import json
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    log = copy / "metrics.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    if field in ("f1", "token_accuracy"):  # the model was trained without a dev set
+        records[0]["dev"] = {"precision": 0.5, "recall": 0.5, "f1": 0.5, field: value}
+    else:
+        records[0][field] = value
+    log.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = run_cli("report", "--model", copy, "--data", corpus, "--output", out)
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith(f"error: {log}:1: {message}")
+    assert not out.exists()
