@@ -536,3 +536,45 @@ def test_report_refuses_a_log_value_out_of_range_naming_file_and_line(model, cor
     assert result.returncode == 2
     assert one_error_line(result.stderr).startswith(f"error: {log}:1: {message}")
     assert not out.exists()
+
+
+# 16. an unreadable weights file says what is wrong with it, not that it was refused
+
+
+@pytest.mark.parametrize("damage, detail", [
+    (lambda data: b"", "empty"),
+    (lambda data: data[: len(data) // 2], "not the zip archive torch.save writes"),
+    (lambda data: data[:-30], "not the zip archive torch.save writes"),
+    (lambda data: b"weights\n", "not the zip archive torch.save writes"),
+    (lambda data: data[:1000] + bytes(200) + data[1200:], "damaged: Bad CRC-32"),
+    (lambda data: data[:4] + data[4:].replace(b"PK\x03\x04", b"PK\x03\x05"),
+     "PytorchStreamReader failed"),  # every member but the first has lost its header
+    (lambda data: b"PK\x03\x05" + data[4:], "not the zip archive torch.save writes"),
+])
+def test_truncated_or_foreign_weights_file_is_named_as_such(model, tmp_path, damage, detail,
+                                                            capsys):
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    weights = copy / "weights.pt"
+    weights.write_bytes(damage(weights.read_bytes()))
+    assert main(["tag", "--model", str(copy), "Maria flew"]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert err.startswith(f"error: {weights}: truncated or not a torch file ({detail}"), err
+    assert "pickle" not in err
+
+
+def test_a_foreign_pickle_is_still_refused_as_one(model, tmp_path, capsys):
+    import datetime
+    import shutil
+
+    import torch
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    torch.save({"w": datetime.date(2020, 1, 1)}, copy / "weights.pt")
+    assert main(["tag", "--model", str(copy), "Maria flew"]) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: {copy / 'weights.pt'}: refused to load, not a plain file of tensors (it would "
+        "build datetime.date); never load model files from untrusted sources with pickle")
