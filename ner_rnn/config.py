@@ -27,6 +27,9 @@ OFFSET_UNITS = ("codepoints", "utf16")
 # an alias bomb ("billion laughs"), refused before anything is built from it.
 MAX_YAML_NODES = 100_000
 MAX_YAML_BYTES = 1 << 20  # nor is a config a megabyte: a longer file (/dev/zero) is not read on
+# Every float key ends up in float32 arithmetic (torch turns `lr` into a float32 scalar); a
+# larger value would overflow there with a RuntimeError deep in the optimiser.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _key(default: Any, choices: tuple | None = None, minimum: float | None = None,
@@ -339,6 +342,9 @@ def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
         raise ConfigError(f"{dotted}: expected a string without NUL, got {excerpt(value)}")
     if base is float and not math.isfinite(value):  # NaN passes every comparison
         raise ConfigError(f"{dotted}: expected a finite number, got {value}")
+    if base is float and abs(value) > FLOAT32_MAX:
+        raise ConfigError(f"{dotted}: expected a number within the float32 range "
+                          f"(at most {FLOAT32_MAX:.4g} in size), got {value:g}")
     choices = rules.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{dotted}: expected one of {', '.join(choices)}, "

@@ -111,6 +111,12 @@ def _umask() -> int:
     return mask
 
 
+def path_text(path: str | Path) -> str:
+    """`path` as text any UTF-8 output can hold: the bytes of a file name that are not
+    UTF-8 (which Python keeps as lone surrogates) written `\\xNN`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` as UTF-8 to `path` atomically (see `atomic_write`)."""
     atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))

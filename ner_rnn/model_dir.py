@@ -14,9 +14,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pickle
 import re
 import stat
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -244,19 +246,71 @@ def _read_json(path: Path):
 
 def _safe_load(path: Path):
     """torch.load restricted to tensors and plain values: a pickle that would build other
-    objects (and so could run code) is refused before anything in it runs."""
-    _check_readable(path)
+    objects (and so could run code) is refused before anything in it runs. A file that is
+    not the zip archive torch.save writes never reaches torch: an empty or truncated one
+    is named as such, a bare pickle is refused unread."""
+    _check_torch_archive(path)
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")
-            # mmap: tensors are read when used, so shapes are checked before any big read
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as error:  # noqa: BLE001 (a damaged file fails anywhere in the unpickler)
+            return _torch_load(path)
+    except pickle.UnpicklingError as error:  # the weights-only unpickler said no
+        _check_pickle_checksum(path)  # to bytes damaged in the file, or to what they build?
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
-        reason = f"it would build {found.group(1)}" if found else type(error).__name__
-        raise ModelError(f"{path}: refused to load, not a plain file of tensors "
-                         f"({reason}); never load model files from untrusted sources "
-                         "with pickle") from None
+        told = re.search(r"WeightsUnpickler error:\s*([^\n]+)", str(error))
+        reason = (f"it would build {found.group(1)}" if found else
+                  shorten(told.group(1)) if told else "UnpicklingError")
+        raise _refusal(path, reason) from None
+    except Exception as error:  # noqa: BLE001 (a damaged archive fails anywhere in torch)
+        detail = str(error).split(". ")[0].split("\n")[0] or type(error).__name__
+        raise ModelError(f"{path}: truncated or not a torch file ({shorten(detail)})") from None
+
+
+def _check_torch_archive(path: Path) -> None:
+    """torch.save writes a zip archive, whose directory is at its end: a file cut short
+    has lost it. A bare pickle (first byte 0x80) is refused; an unreadable file is named
+    as such, not as a damaged one."""
+    try:
+        with open(path, "rb") as file:
+            first = file.read(4)
+            archive = first == b"PK\x03\x04" and zipfile.is_zipfile(file)  # as torch checks
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read ({error.strerror})") from None
+    if archive:
+        return
+    if first[:1] == b"\x80":
+        raise _refusal(path, "a bare pickle, not the zip archive torch.save writes")
+    detail = "empty" if not first else "not the zip archive torch.save writes"
+    raise ModelError(f"{path}: truncated or not a torch file ({detail})")
+
+
+def _check_pickle_checksum(path: Path) -> None:
+    """The archive's pickle (`<name>/data.pkl`, a few kilobytes) against the CRC-32 the
+    archive holds for it: bytes damaged after writing are not a foreign pickle."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith("/data.pkl"):
+                    archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ModelError(f"{path}: truncated or not a torch file (damaged: "
+                         f"{shorten(str(error))})") from None
+
+
+def _refusal(path: Path, reason: str) -> ModelError:
+    return ModelError(f"{path}: refused to load, not a plain file of tensors ({reason}); "
+                      "never load model files from untrusted sources with pickle")
+
+
+def _torch_load(path: Path):
+    """torch.load of tensors and plain values, memory-mapped where torch can map the path:
+    tensors are then read when used, so shapes are checked before any big read."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:  # torch maps only UTF-8 paths: read the file through Python
+        with open(path, "rb") as file:
+            return torch.load(file, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
 
 
 def _read_weights(path: Path) -> dict:

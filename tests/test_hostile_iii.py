@@ -370,3 +370,211 @@ def test_unreadable_model_file_or_directory_is_one_error_line(model, corpus, tmp
     shown = denied / "meta.json" if not name else denied
     assert err == f"error: {shown}: cannot read (Permission denied)\n"
     assert not (tmp_path / "r.html").exists()
+
+
+# 12. float keys beyond the float32 range the optimiser computes in
+
+
+@pytest.mark.parametrize("override", ["train.lr=1e39", "train.lr=1e300", "train.lr=-1e39",
+                                      "train.weight_decay=4e38", "train.lr_decay=1e300",
+                                      "train.clip_grad_norm=1e39"])
+def test_float_key_beyond_float32_is_refused_naming_the_key(override):
+    from ner_rnn.errors import ConfigError
+
+    key = override.partition("=")[0]
+    with pytest.raises(ConfigError, match=rf"^{key}: expected a number within the float32 "
+                                          r"range"):
+        load_config(None, [override])
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", "1e39"), ("adam", "1e300")])
+def test_train_with_an_lr_beyond_float32_is_one_error_line(corpus, tmp_path, optimizer, lr):
+    result = run_cli(*train_args(tmp_path, corpus, f"train.optimizer={optimizer}",
+                                 f"train.lr={lr}"), "--output-dir", tmp_path / "m")
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith("error: train.lr: expected a number "
+                                                    "within the float32 range")
+    assert not (tmp_path / "m").exists()
+
+
+def test_largest_float32_lr_is_accepted():
+    assert load_config(None, ["train.lr=3.4e38"]).train.lr == 3.4e38
+
+
+# 11. a resumed run whose training data gained labels the model was not built with
+
+
+@pytest.mark.parametrize("added, label", [
+    ("Bob B-MISC\n", "S-MISC"),  # a new entity type
+    ("New B-LOC\nYork I-LOC\n", "B-LOC"),  # a known type, never before longer than a token
+])
+def test_resume_after_the_training_data_gained_a_label_is_one_error_line(tmp_path, added,
+                                                                         label, capsys):
+    data = tmp_path / "train.conll"
+    data.write_text(CORPUS, encoding="utf-8")
+    directory = tmp_path / "m"
+    train(tiny_config(data), directory)
+    with data.open("a", encoding="utf-8") as file:
+        file.write("\n" + added)
+    before = snapshot(directory)
+    assert main(["train", "--resume", str(directory)]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert err.startswith(f"error: {data}:21: this sentence needs the label '{label}'"), err
+    assert "train a new model instead of resuming" in err
+    assert snapshot(directory) == before
+
+
+# 21. a BOM starting any line (files joined by `cat a b`) or an argument is not a token
+
+
+def test_bom_in_the_middle_of_a_conll_file_is_dropped(write):
+    from ner_rnn.data.conll import read_conll
+
+    path = write("ab.conll", "\ufeffParis B-LOC\n\n\ufeffOslo B-LOC\nis O\n")
+    assert [s.tokens for s in read_conll(path)] == [["Paris"], ["Oslo", "is"]]
+
+
+def test_bom_in_the_middle_of_a_text_file_or_at_the_start_of_an_argument_is_dropped(model,
+                                                                                   tmp_path):
+    import json
+
+    text, out = tmp_path / "ab.txt", tmp_path / "out.jsonl"
+    text.write_text("\ufeffMaria flew\n\ufeffParis rose\n", encoding="utf-8")
+    assert main(["tag", "--model", str(model), "--input", str(text), "--output", str(out)]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Maria", "flew"], ["Paris", "rose"]]
+    assert main(["tag", "--model", str(model), "--output", str(out), "\ufeffParis rose",
+                 "\ufeffOslo"]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Paris", "rose"], ["Oslo"]]
+
+
+# 22. a command-line sentence holding a newline is several lines, a CR is refused, as in files
+
+
+def test_argument_with_newlines_is_several_sentences_in_order(model, tmp_path):
+    import json
+
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), "--output", str(out), "Maria flew\nParis rose",
+                 "Oslo\n", "Tokyo\r\n", "Rome"]) == 0
+    assert [json.loads(line)["tokens"] for line in out.read_text().splitlines()] == [
+        ["Maria", "flew"], ["Paris", "rose"], ["Oslo"], ["Tokyo"], ["Rome"]]
+
+
+@pytest.mark.parametrize("conll", [False, True])
+def test_argument_with_a_carriage_return_is_the_error_a_file_gets(model, tmp_path, conll,
+                                                                  capsys):
+    text = tmp_path / "cr.txt"
+    text.write_bytes(b"Maria flew\nParis\rrose\n")
+    fmt = ["--input-format", "conll"] if conll else []
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", "--model", str(model), *fmt, "--input", str(text),
+                 "--output", str(out)]) == 2
+    from_file = capsys.readouterr().err
+    assert main(["tag", "--model", str(model), *fmt, "--output", str(out), "Maria flew",
+                 "Paris\rrose"]) == 2
+    from_arguments = capsys.readouterr().err
+    assert from_file == from_arguments.replace("<arguments>", str(text))
+    assert from_arguments.startswith("error: <arguments>:2: carriage return inside a line")
+    assert not out.exists()
+
+
+# 13. file names that are not UTF-8 (kept by Python as lone surrogates)
+
+
+@pytest.mark.parametrize("form", ["html", "json"])
+def test_report_on_a_file_whose_name_is_not_utf8_shows_the_name_escaped(model, corpus,
+                                                                        tmp_path, form):
+    import json
+
+    data = tmp_path / os.fsdecode(b"d\xffx.conll")
+    data.write_bytes(corpus.read_bytes())
+    out = tmp_path / f"r.{form}"
+    assert main(["report", "--model", str(model), "--data", str(data), "--output", str(out),
+                 "--format", form]) == 0
+    text = out.read_text(encoding="utf-8")
+    shown = json.loads(text)["data"] if form == "json" else text
+    assert str(tmp_path / "d\\xffx.conll") in shown
+
+
+def test_model_in_a_directory_whose_name_is_not_utf8_loads_and_resumes(corpus, tmp_path,
+                                                                       capsys):
+    directory = tmp_path / os.fsdecode(b"m\xffx")
+    assert main([*train_args(tmp_path, corpus), "--output-dir", str(directory)]) == 0
+    capsys.readouterr()
+    assert main(["tag", "--model", str(directory), "Maria flew"]) == 0
+    assert capsys.readouterr().out.startswith('{"tokens": ["Maria", "flew"]')
+    assert main(["train", "--resume", str(directory)]) == 0  # reads last.pt
+
+
+# 14. report refuses a training log with values out of their range
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("loss", 1e308, '"loss": expected a number from 0 to 3.40282e+38, got 1e+308'),
+    ("lr", -0.5, '"lr": expected a number from 0 to 3.40282e+38, got -0.5'),
+    ("f1", 5, '"f1": expected a number from 0 to 1, got 5'),
+    ("token_accuracy", -1e-9, '"token_accuracy": expected a number from 0 to 1'),
+])
+def test_report_refuses_a_log_value_out_of_range_naming_file_and_line(model, corpus, tmp_path,
+                                                                      field, value, message):
+    import json
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    log = copy / "metrics.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    if field in ("f1", "token_accuracy"):  # the model was trained without a dev set
+        records[0]["dev"] = {"precision": 0.5, "recall": 0.5, "f1": 0.5, field: value}
+    else:
+        records[0][field] = value
+    log.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = run_cli("report", "--model", copy, "--data", corpus, "--output", out)
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith(f"error: {log}:1: {message}")
+    assert not out.exists()
+
+
+# 16. an unreadable weights file says what is wrong with it, not that it was refused
+
+
+@pytest.mark.parametrize("damage, detail", [
+    (lambda data: b"", "empty"),
+    (lambda data: data[: len(data) // 2], "not the zip archive torch.save writes"),
+    (lambda data: data[:-30], "not the zip archive torch.save writes"),
+    (lambda data: b"weights\n", "not the zip archive torch.save writes"),
+    (lambda data: data[:1000] + bytes(200) + data[1200:], "damaged: Bad CRC-32"),
+    (lambda data: data[:4] + data[4:].replace(b"PK\x03\x04", b"PK\x03\x05"),
+     "PytorchStreamReader failed"),  # every member but the first has lost its header
+    (lambda data: b"PK\x03\x05" + data[4:], "not the zip archive torch.save writes"),
+])
+def test_truncated_or_foreign_weights_file_is_named_as_such(model, tmp_path, damage, detail,
+                                                            capsys):
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    weights = copy / "weights.pt"
+    weights.write_bytes(damage(weights.read_bytes()))
+    assert main(["tag", "--model", str(copy), "Maria flew"]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert err.startswith(f"error: {weights}: truncated or not a torch file ({detail}"), err
+    assert "pickle" not in err
+
+
+def test_a_foreign_pickle_is_still_refused_as_one(model, tmp_path, capsys):
+    import datetime
+    import shutil
+
+    import torch
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    torch.save({"w": datetime.date(2020, 1, 1)}, copy / "weights.pt")
+    assert main(["tag", "--model", str(copy), "Maria flew"]) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: {copy / 'weights.pt'}: refused to load, not a plain file of tensors (it would "
+        "build datetime.date); never load model files from untrusted sources with pickle")

@@ -16,6 +16,7 @@ from ner_rnn.data.conll import Sentence
 from ner_rnn.data.encoding import Encoded, Example, encode
 from ner_rnn.data.schemes import convert, detect_scheme
 from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.errors import DataFormatError, shorten
 
 
 class Preprocessor:
@@ -60,11 +61,29 @@ class Preprocessor:
         model_tags = None if tags is None else self.model_tags(tags)
         return encode(self.vocabs, list(tokens), model_tags, self.char_length, document)
 
-    def examples(self, sentences: Sequence[Sentence]) -> Encoded:
-        """Tagged sentences (a training corpus) as one encoded block with their documents:
-        `collate` gathers a batch from it by index, with no work per sentence."""
-        return Encoded.from_examples([self.example(s.tokens, s.tags, s.document)
-                                      for s in sentences])
+    def examples(self, sentences: Sequence[Sentence], source: str = "the training data"
+                 ) -> Encoded:
+        """Tagged sentences (a training corpus, read from `source`) as one encoded block
+        with their documents: `collate` gathers a batch from it by index, with no work per
+        sentence. A tag the model has no label for (the data of a resumed run gained an
+        entity type) is an error naming its sentence."""
+        examples = []
+        for sentence in sentences:
+            tags = self.model_tags(sentence.tags)
+            self._check_labels(tags, f"{source}:{sentence.line}")
+            examples.append(encode(self.vocabs, list(sentence.tokens), tags, self.char_length,
+                                   sentence.document))
+        return Encoded.from_examples(examples)
+
+    def _check_labels(self, tags: list[str], where: str) -> None:
+        labels = self.vocabs.labels
+        unknown = next((tag for tag in tags if tag not in labels), None)
+        if unknown is not None:
+            raise DataFormatError(
+                f"{where}: this sentence needs the label {unknown!r} (in the model's "
+                f"{self.config.model.scheme} scheme), which the model was not built with "
+                f"({shorten(', '.join(labels.items))}): the data changed since the run "
+                "began; train a new model instead of resuming")
 
     def batches(self, examples: Sequence[Example] | Encoded, batch_size: int,
                 rng: np.random.Generator | None = None) -> list[list[list[int]]]:

@@ -3,8 +3,9 @@
 Every reader of user text (corpora, prediction files, `tag`'s input) goes through here:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, and so does a line
 longer than MAX_LINE_BYTES, so an endless line (`/dev/zero`, a decompression bomb) can
-never fill memory. `decoded_lines` drops a BOM that starts a line (the input's, or that
-of a file joined to it by `cat a b`) and refuses a carriage return inside a line.
+never fill memory. `decoded_lines` drops a BOM that starts a line (the input's first, or
+one in the middle where `cat a b` joined files) and refuses a carriage return inside a
+line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import BinaryIO
 from ner_rnn.errors import DataFormatError
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: a paragraph of some 150,000 words
-BOM = "\ufeff"
+BOM = "\ufeff"  # a byte order mark: an encoding's signature, never part of the text
 
 
 def open_binary(path: str | Path) -> BinaryIO:
@@ -59,7 +60,7 @@ def decoded_lines(stream: BinaryIO, name: str | Path, long_hint: str = "") -> It
                 raise DataFormatError(
                     f"{name}:{number}: invalid UTF-8 (byte 0x{raw[error.start]:02x}); "
                     "convert the input to UTF-8") from None
-            text = text.removeprefix(BOM).rstrip("\r\n")
+            text = text.rstrip("\r\n").removeprefix(BOM)
             if "\r" in text:  # split() would take it for a space: CR-only line ends
                 raise DataFormatError(f"{name}:{number}: carriage return inside a line (lines "
                                       "ending in CR alone?); convert the line ends to \\n")

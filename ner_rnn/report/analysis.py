@@ -16,6 +16,7 @@ from ner_rnn.config import to_dict
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.corpus import read_scored_corpus
 from ner_rnn.data.schemes import detect_scheme, spans
+from ner_rnn.files import path_text
 from ner_rnn.report.taxonomy import CORRECT, Tally, classify
 from ner_rnn.report.training_log import read_training_log
 
@@ -42,7 +43,7 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50,
     scores, predicted = tagger.evaluate(sentences, scheme)
     analysis = analyse(sentences, predicted, scheme, examples)
     types = sorted({*entity_types(tagger), *scores["per_type"]})  # the model's and the file's
-    return {"model": str(model), "data": str(data), "scheme": scheme, "types": types,
+    return {"model": path_text(model), "data": path_text(data), "scheme": scheme, "types": types,
             "run": run_summary(to_dict(tagger.config)), "training": training,
             "scores": scores, **analysis}
 

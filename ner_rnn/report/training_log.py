@@ -3,8 +3,9 @@
 `train` writes one JSON object per epoch (`epoch`, `loss`, `lr`, `dev`: {`f1`, ...}
 when there is a dev set, and more), then `{"final": true, "best_epoch", "dev", "test"}`.
 A missing file, or one with no epoch yet, gives empty curves (the page says so); a line
-that is not such an object is an error naming the file and line. Values that are not
-finite (a NaN loss) become gaps (None) in the curves.
+that is not such an object, or a value out of its range (an F1 of 5, a loss of 1e308:
+beyond what float32 training computes), is an error naming the file and line. Values
+that are not finite (a NaN loss) become gaps (None) in the curves.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import math
 from pathlib import Path
 
+from ner_rnn.config import FLOAT32_MAX
 from ner_rnn.errors import ModelError
 
 SCORES = ("precision", "recall", "f1", "token_accuracy")
@@ -54,9 +56,9 @@ def read_training_log(path: str | Path) -> dict:
                              "expected increasing epochs")
         dev = _scores(path, number, record, "dev")
         log["epochs"].append(epoch)
-        log["loss"].append(_number(path, number, record, "loss"))
-        log["lr"].append(_number(path, number, record, "lr"))
-        log["dev_f1"].append(_number(path, number, dev, "f1") if dev is not None else None)
+        log["loss"].append(_number(path, number, record, "loss", FLOAT32_MAX))
+        log["lr"].append(_number(path, number, record, "lr", FLOAT32_MAX))
+        log["dev_f1"].append(dev.get("f1") if dev is not None else None)
     if final is not None:
         best = final.get("best_epoch")
         log["best_epoch"] = best if isinstance(best, int) and not isinstance(best, bool) else None
@@ -78,14 +80,20 @@ def _parse(path: Path, number: int, line: str) -> dict:
     return record
 
 
-def _number(path: Path, number: int, record: dict, key: str) -> float | None:
-    """The finite number at `key`, None when absent or not finite; other values are errors."""
+def _number(path: Path, number: int, record: dict, key: str, maximum: float) -> float | None:
+    """The finite number at `key`, None when absent or not finite; other values, and
+    numbers outside [0, maximum], are errors."""
     value = record.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelError(f'{path}:{number}: "{key}": expected a number, got {_short(json.dumps(value))}')
-    return float(value) if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    if not 0 <= value <= maximum:
+        raise ModelError(f'{path}:{number}: "{key}": expected a number from 0 to {maximum:g}, '
+                         f"got {value:g}")
+    return float(value)
 
 
 def _scores(path: Path, number: int, record: dict, key: str) -> dict | None:
@@ -96,7 +104,7 @@ def _scores(path: Path, number: int, record: dict, key: str) -> dict | None:
     if not isinstance(value, dict):
         raise ModelError(f'{path}:{number}: "{key}": expected an object of scores, '
                          f"got {_short(json.dumps(value))}")
-    return {name: _number(path, number, value, name) for name in SCORES if name in value}
+    return {name: _number(path, number, value, name, 1.0) for name in SCORES if name in value}
 
 
 def _kept_epoch(epochs: list[int], dev_f1: list[float | None]) -> int:

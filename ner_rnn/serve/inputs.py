@@ -3,8 +3,8 @@ lines, as `(text, document)`.
 
 Input is bytes (a file, stdin, the command-line arguments) decoded strictly as UTF-8:
 an invalid byte stops with a DataFormatError naming `NAME:LINE`, so invalid UTF-8 never
-reaches the output. A BOM starting a line or an argument is dropped. The readers take an
-open binary stream and a name for messages, and hold nothing else, so they can run anywhere.
+reaches the output. A BOM starting a line is dropped. The readers take an open binary
+stream and a name for messages, and hold nothing else, so they can run anywhere.
 """
 
 from __future__ import annotations
@@ -48,22 +48,16 @@ def jsonl_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
 
 
 def argument_lines(arguments: list[str], conll: bool = False) -> Iterator[Line]:
-    """The command-line arguments as input: each one a line of text (one holding line
-    breaks is split into lines as a file would be), or with `conll` the lines of CoNLL
-    text. An argument that was not valid UTF-8 is refused like a line."""
-    encoded = []
-    for number, argument in enumerate(arguments, start=1):
+    """The command-line arguments as input, read as a file holding each one on its own
+    line(s): an argument holding a newline is several lines of text (or of CoNLL text with
+    `conll`), a carriage return or an invalid UTF-8 byte is refused as in a file, and a
+    BOM starting a line is dropped. Errors name `<arguments>:LINE`, counting lines."""
+    chunks, line = [], 1
+    for argument in arguments:
         try:  # undecodable argv bytes arrive as lone surrogates, which cannot be encoded
-            encoded.append(argument.encode("utf-8"))
+            chunk = argument.encode("utf-8")
         except UnicodeEncodeError:
-            raise DataFormatError(f"<arguments>:{number}: invalid UTF-8") from None
-    if conll:
-        return read_lines(io.BytesIO(b"\n".join(encoded)), "<arguments>", conll=True)
-    return (line for number, argument in enumerate(encoded, start=1)
-            for line in _argument_lines(argument, number))
-
-
-def _argument_lines(argument: bytes, number: int) -> Iterator[Line]:
-    if not argument:
-        return iter([("", None)])  # an empty argument: an empty line, as before
-    return read_lines(io.BytesIO(argument), f"<argument {number}>")
+            raise DataFormatError(f"<arguments>:{line}: invalid UTF-8") from None
+        chunks.append(chunk if chunk.endswith(b"\n") else chunk + b"\n")
+        line += chunks[-1].count(b"\n")
+    return read_lines(io.BytesIO(b"".join(chunks)), "<arguments>", conll)

@@ -173,7 +173,8 @@ def _assemble(config: Config, preprocessor: Preprocessor, network: TaggerNetwork
         model = DistributedDataParallel(network, device_ids=[device] if device.type == "cuda"
                                         else None)
     return Run(config, preprocessor, network, model, Optimizer(network, config.train), corpora,
-               preprocessor.examples(corpora.train + corpora.recased), rng,
+               preprocessor.examples(corpora.train + corpora.recased, str(config.data.train)),
+               rng,
                WordDropout.for_corpus(preprocessor.vocabs, corpora.train,
                                       config.model.embeddings.word.singleton_unk, device),
                output, world)
