@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import torch
@@ -59,7 +60,7 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
             raise NerError(f"{path}: already exists; pass --overwrite to replace it")
     config, vocabs, network = load_model(model)
     chars = config.model.embeddings.char.type is not None
-    graph = TaggerGraph(exportable(network, config.model.encoder.implementation), chars)
+    graph = TaggerGraph(exportable(network, config.model.encoder.implementation), chars).eval()
     description = {
         "format": "ner_rnn-export", "format_version": EXPORT_VERSION,
         "ner_rnn_version": __version__, "inputs": graph.input_names(), "outputs": ["tags"],
@@ -72,12 +73,12 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     inputs = example_inputs(graph.input_names())
     dynamic = (dynamic_shapes(graph.input_names()),)  # forward(*inputs): one tuple
-    if format == "onnx":
-        atomic_write(output, lambda temp: _save_onnx(graph, inputs, dynamic, digest, temp))
-    elif format == "torch":
-        atomic_write(output, lambda temp: _save_program(graph, inputs, dynamic, temp))
-    else:
+    if format not in FORMATS:
         raise NerError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
+    save = _save_onnx if format == "onnx" else _save_program
+    with warnings.catch_warnings():  # the exporters warn about torch's own internals
+        warnings.simplefilter("ignore")
+        atomic_write(output, lambda temp: save(graph, inputs, dynamic, digest, temp))
     atomic_write_text(vocab_path(output), text)
 
 
@@ -126,7 +127,7 @@ def _save_onnx(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> 
     program.save(str(path), external_data=False)
 
 
-def _save_program(graph: TaggerGraph, inputs, dynamic, path: Path) -> None:
+def _save_program(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> None:
     program = torch.export.export(graph, inputs, dynamic_shapes=dynamic)
     torch.export.save(program, str(path))
 
