@@ -128,6 +128,10 @@ def _save_onnx(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> 
 
 
 def _save_program(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> None:
-    program = torch.export.export(graph, inputs, dynamic_shapes=dynamic)
+    try:
+        program = torch.export.export(graph, inputs, dynamic_shapes=dynamic)
+    except Exception as error:  # noqa: BLE001 (known: it over-constrains rows and row time)
+        raise NerError(f"--format torch: torch.export cannot trace this model yet "
+                       f"({type(error).__name__}); use --format onnx") from None
     torch.export.save(program, str(path))
 
