@@ -183,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="model directory to write")
     ensemble.add_argument("--overwrite", action="store_true",
                           help="replace a model already in the output directory")
+    export = commands.add_parser("export", help="write a model as one ONNX file (or a "
+                                                "torch.export program) that decodes in its graph")
+    export.add_argument("--model", type=_path, required=True, metavar="DIR",
+                        help="model directory written by train")
+    export.add_argument("--output", type=_path, required=True, metavar="FILE",
+                        help="file to write; its vocabularies go to FILE.vocab.json")
+    export.add_argument("--format", choices=("onnx", "torch"), default="onnx",
+                        help="onnx (an ONNX graph) or torch (a torch.export .pt2 program) "
+                             "(default: onnx)")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace FILE and FILE.vocab.json if they exist (default: refuse)")
     bench = commands.add_parser("benchmark", help="measure training and tagging throughput")
     bench.add_argument("--config", type=_path, required=True, help="YAML config file")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -230,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         commands = {"train": run_train, "evaluate": run_evaluate, "tag": run_tag,
                     "report": run_report, "convert": run_convert, "benchmark": run_benchmark,
-                    "ensemble": run_ensemble}
+                    "ensemble": run_ensemble, "export": run_export}
         with signals.installed():
             return commands[args.command](args)
     except Interrupted as error:  # training stopped: the message says how to resume
@@ -385,6 +396,14 @@ def run_ensemble(args: argparse.Namespace) -> int:
     members = build_ensemble(args.models, args.output, args.overwrite)
     logging.getLogger(__name__).info("an ensemble of %d members written to %s", members,
                                      args.output)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ner_rnn.export.files import export_model  # loads torch
+
+    export_model(args.model, args.output, args.format, args.overwrite)
+    logging.getLogger(__name__).info("exported %s to %s", args.model, args.output)
     return 0
 
 

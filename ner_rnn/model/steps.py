@@ -33,5 +33,6 @@ def gather_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """x: (batch, time, ...); index: long (batch * time,) from `reverse_within_lengths`
     -> x with row b's step t taken from flat step index[b * time + t]. Whole steps are
     copied (`index_select`): four times as fast as `gather` with an element-wise
-    index, forward and backward."""
-    return x.flatten(0, 1).index_select(0, index).view_as(x)
+    index, forward and backward; `view(x.shape)`, not `view_as`, keeps the sizes
+    symbolic when exported to ONNX."""
+    return x.flatten(0, 1).index_select(0, index).view(x.shape)
