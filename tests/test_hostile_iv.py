@@ -112,5 +112,5 @@ def test_a_line_break_in_an_argument_splits_it_as_in_a_file(model, capsys):
     assert tokens == [["Maria", "flew"], ["to", "Paris"]]
     assert main(["tag", "--model", str(model), "ok", "Maria\rParis"]) != 0
     err = capsys.readouterr().err
-    assert err.startswith("error: <argument 2>:1: carriage return inside a line")
+    assert err.startswith("error: <arguments>:2: carriage return inside a line")
     assert err.count("\n") == 1
