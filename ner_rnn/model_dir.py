@@ -28,7 +28,7 @@ import yaml
 
 from ner_rnn import __version__
 from ner_rnn.config import SCHEMES, Config, from_dict, parse_yaml, to_dict
-from ner_rnn.data.schemes import is_valid_tag
+from ner_rnn.data.schemes import foreign_labels, is_valid_tag
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, excerpt, shorten
 from ner_rnn.files import atomic_write, atomic_write_text
@@ -136,7 +136,7 @@ def load_model(directory: str | Path, implementation: str | None = None
         raise ModelError(f"{directory / META}: members: expected a number from 1 to "
                          f"{MAX_MEMBERS}, got {excerpt(members)}")
     config = _read_config(directory / CONFIG)
-    vocabs = _read_vocabularies(directory / VOCAB)
+    vocabs = _read_vocabularies(directory / VOCAB, config.model.scheme)
     state = _read_weights(directory / WEIGHTS)
     try:  # sizes first, on the meta device: an edited config never allocates its network
         with torch.device("meta"):
@@ -216,7 +216,8 @@ def _read_config(path: Path) -> Config:
     return config
 
 
-def _read_vocabularies(path: Path) -> Vocabularies:
+def _read_vocabularies(path: Path, scheme: str) -> Vocabularies:
+    """The saved vocabularies, their labels tags of the model's `scheme`."""
     data = _read_json(path)
     lists = ("words", "chars", "labels")
     if not isinstance(data, dict) or not all(
@@ -228,8 +229,14 @@ def _read_vocabularies(path: Path) -> Vocabularies:
     if bad or not data["labels"]:
         raise ModelError(f"{path}: malformed vocabularies, labels must be tags like B-PER, "
                          f"got {excerpt(bad or data['labels'])}")
+    foreign = foreign_labels(data["labels"], scheme)
+    if foreign:
+        raise ModelError(f"{path}: labels {excerpt(foreign)} are not tags of the model's "
+                         f"scheme ({CONFIG}: model.scheme: {scheme})")
     try:
         return Vocabularies.from_json(data)
+    except ValueError as error:
+        raise ModelError(f"{path}: malformed vocabularies, {shorten(str(error))}") from None
     except (KeyError, TypeError) as error:
         raise ModelError(f"{path}: malformed vocabularies ({excerpt(error)})") from None
 

@@ -538,6 +538,60 @@ def test_report_refuses_a_log_value_out_of_range_naming_file_and_line(model, cor
     assert not out.exists()
 
 
+# 15. a model's vocabularies checked for what tagging relies on, and against its config
+
+
+def _edited_model(model, tmp_path, edit):
+    import json
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model, copy)
+    vocab = json.loads((copy / "vocab.json").read_text(encoding="utf-8"))
+    edit(vocab)
+    (copy / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda v: v["words"].remove("<unk>"), "words: expected '<pad>' and '<unk>' first"),
+    (lambda v: v["chars"].remove("<unk>"), "chars: expected '<pad>' and '<unk>' first"),
+    (lambda v: v["words"].insert(0, "Maria"), "words: expected '<pad>' and '<unk>' first"),
+    (lambda v: v["words"].append("Paris"), "words: 'Paris' appears twice"),
+    (lambda v: v.__setitem__("labels", ["O", *v["labels"]]), "labels: 'O' appears twice"),
+    (lambda v: v.__setitem__("lowercase", "no"), "lowercase: expected true or false"),
+    (lambda v: v.__setitem__("labels", ["B-LOC", "B-ORG", "B-PER", "I-PER", "O"]),
+     "are not tags of the model's scheme (config.yaml: model.scheme: bioes)"),
+])
+def test_model_with_a_vocabulary_tagging_cannot_use_is_one_error_line(model, tmp_path, edit,
+                                                                      message, capsys):
+    copy = _edited_model(model, tmp_path, edit)
+    assert main(["tag", "--model", str(copy), "Maria Zzyzx flew"]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert err.startswith(f"error: {copy / 'vocab.json'}: ") and message in err, err
+
+
+@pytest.mark.parametrize("scheme", ["iob2", "iob1"])
+def test_model_whose_config_scheme_does_not_match_its_labels_is_refused(model, tmp_path,
+                                                                        scheme, capsys):
+    copy = _edited_model(model, tmp_path, lambda v: None)  # bioes labels: S-LOC, E-PER
+    config = copy / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  scheme: bioes", f"  scheme: {scheme}"), encoding="utf-8")
+    assert main(["tag", "--model", str(copy), "Maria flew"]) == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert f"model.scheme: {scheme})" in err and "S-LOC" in err, err
+
+
+def test_labels_of_every_scheme_as_training_writes_them_fit_that_scheme():
+    from ner_rnn.data.schemes import convert, foreign_labels
+
+    gold = ["I-PER", "I-PER", "B-PER", "O", "I-LOC", "O", "I-ORG", "I-ORG"]  # IOB1
+    for scheme in ("iob1", "iob2", "bioes"):
+        labels = sorted(set(convert(gold, "iob1", scheme)))
+        assert foreign_labels(labels, scheme) == []
+
+
 # 16. an unreadable weights file says what is wrong with it, not that it was refused
 
 

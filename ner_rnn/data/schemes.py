@@ -139,6 +139,22 @@ def detect_scheme(sentences_tags: Sequence[Sequence[str]], source: str = "the ta
     return "iob1" if iob1 else "iob2"
 
 
+# The prefixes each scheme writes, and those a prefix never comes without: every entity in
+# BIOES that a B- begins an E- ends; an I- in IOB2 always follows a B-, a B- in IOB1 an I-.
+PREFIXES = {"iob1": "BIO", "iob2": "BIO", "bioes": "BIESO"}
+COMPANIONS = {"iob1": {"B": "I"}, "iob2": {"I": "B"}, "bioes": {"B": "E", "I": "BE", "E": "B"}}
+
+
+def foreign_labels(labels: Sequence[str], scheme: str) -> list[str]:
+    """The labels (of a model's label set) that `scheme` cannot have produced: a prefix
+    it does not write, or one without the tags that always come with it."""
+    present = set(labels)
+    return [label for label in labels
+            if label[0] not in PREFIXES[scheme]
+            or any(f"{other}-{label[2:]}" not in present
+                   for other in COMPANIONS[scheme].get(label[0], ""))]
+
+
 def allowed_transitions(labels: Sequence[str], scheme: str
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which tag may follow which in `scheme`: bool arrays (allowed (from, to),

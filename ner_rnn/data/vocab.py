@@ -142,6 +142,20 @@ class Vocabularies:
 
     @classmethod
     def from_json(cls, data: dict):
+        """The vocabularies `to_json` wrote; a ValueError says what a damaged or hand-made
+        one lacks (padding and unknown first, each item once, flags as booleans)."""
+        for key in ("words", "chars"):
+            if data[key][:2] != [PAD, UNK]:
+                raise ValueError(f"{key}: expected {PAD!r} and {UNK!r} first (ids 0 and 1), "
+                                 f"got {data[key][:2]}")
+        for key in ("words", "chars", "labels"):
+            seen = set()
+            for item in data[key]:
+                if item in seen:
+                    raise ValueError(f"{key}: {item!r} appears twice")
+                seen.add(item)
+        for key in ("lowercase", "normalize_digits"):
+            if not isinstance(data[key], bool):
+                raise ValueError(f"{key}: expected true or false, got {data[key]!r}")
         return cls(Vocabulary(data["words"]), Vocabulary(data["chars"]),
-                   Vocabulary(data["labels"]), bool(data["lowercase"]),
-                   bool(data["normalize_digits"]))
+                   Vocabulary(data["labels"]), data["lowercase"], data["normalize_digits"])
