@@ -156,6 +156,6 @@ class Vocabularies:
                 seen.add(item)
         for key in ("lowercase", "normalize_digits"):
             if not isinstance(data[key], bool):
-                raise ValueError(f"{key}: expected true or false, got {data[key]!r}")
+                raise ValueError(f"{key}: expected true or false, got {data[key]!r}")  # noqa: TRY004
         return cls(Vocabulary(data["words"]), Vocabulary(data["chars"]),
                    Vocabulary(data["labels"]), data["lowercase"], data["normalize_digits"])
