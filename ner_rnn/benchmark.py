@@ -30,6 +30,8 @@ from ner_rnn import model_dir
 from ner_rnn.config import Config
 from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import read_conll
+from ner_rnn.data.recasing import recased_copies
+from ner_rnn.errors import NerError
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads, tagging_workers
 from ner_rnn.serve.formats import format_result
@@ -72,7 +74,8 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
     sentences = read_conll(train_file, config.data.tag_column) * scale
     # every input read before anything runs: a bad --tag file is found at once
     tag_sentences = None if tag_file is None else read_conll(tag_file, tagged=False)
-    run = start(config, Corpora(sentences, None, None), device, rng)
+    copies = recased_copies(sentences, config.train.augment_casing, config.seed)
+    run = start(config, Corpora(sentences, None, None, copies), device, rng)
     config, network = run.config, run.network
     tagger = Tagger(config, run.preprocessor.vocabs, network, device)
     batches = run.preprocessor.batches(run.examples, config.train.batch_size, rng)
@@ -185,8 +188,12 @@ def whole_command(tagger: Tagger, tag_sentences: list, line_counts: list[int],
                            "--input", str(source), "--output", str(output),
                            "--device", device.type, "--workers", str(used)]
                 started = time.perf_counter()
-                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
                 seconds = time.perf_counter() - started
+                if done.returncode != 0:  # say why, not only that it failed
+                    said = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+                    raise NerError(f"benchmark: the whole tag command on {count} lines "
+                                   f"exited with {done.returncode}: {said}")
                 main_mb, worker_mb = (float(x) for x in done.stdout.split()[-2:])
                 results.append({"lines": count, "workers": used,
                                 "sentences_per_s": count / seconds, "seconds": seconds,

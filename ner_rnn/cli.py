@@ -402,6 +402,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ner_rnn.export.files import export_model  # loads torch
 
+    _refuse_output_inside(args.output, args.model)
     export_model(args.model, args.output, args.format, args.overwrite)
     logging.getLogger(__name__).info("exported %s to %s", args.model, args.output)
     return 0

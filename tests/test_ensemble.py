@@ -111,3 +111,31 @@ def test_an_existing_model_is_replaced_only_with_overwrite(members, tmp_path, ca
     assert "--overwrite" in capsys.readouterr().err
     assert main(["ensemble", *map(str, members), "--output", str(output),
                  "--overwrite"]) == 0
+
+
+def test_a_member_as_output_is_refused(members, capsys):
+    assert main(["ensemble", *map(str, members), "--output", str(members[0]),
+                 "--overwrite"]) != 0
+    assert "is one of the members" in capsys.readouterr().err
+    assert (members[0] / "last.pt").exists()  # the member's run is untouched
+
+
+def test_members_trained_on_other_devices_join(members, tmp_path):
+    """model.head.partition is resolved by the device a member trained on (recursion on
+    a CPU, tree on a GPU): it is not a difference of model."""
+    import shutil
+
+    gpu_trained = tmp_path / "gpu"
+    shutil.copytree(members[1], gpu_trained)
+    config = gpu_trained / "config.yaml"
+    text = config.read_text()
+    assert "partition: recursion" in text
+    config.write_text(text.replace("partition: recursion", "partition: tree"))
+    assert main(["ensemble", str(members[0]), str(gpu_trained), "--output",
+                 str(tmp_path / "ensemble")]) == 0
+
+
+def test_export_refuses_an_output_inside_the_model(members, capsys):
+    assert main(["export", "--model", str(members[0]), "--output",
+                 str(members[0] / "weights.pt"), "--overwrite"]) != 0
+    assert "inside" in capsys.readouterr().err

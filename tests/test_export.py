@@ -56,7 +56,7 @@ def test_the_onnx_graph_decodes_the_test_set_as_the_torch_model_does(tmp_path):
 def test_an_existing_output_is_refused_without_overwrite(tmp_path, capsys):
     output = tmp_path / "tagger.onnx"
     output.write_text("mine")
-    assert main(["export", "--model", str(tmp_path), "--output", str(output)]) == 2
+    assert main(["export", "--model", str(tmp_path / "model"), "--output", str(output)]) == 2
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert output.read_text() == "mine"
 

@@ -37,7 +37,7 @@ import torch
 from ner_rnn import __version__
 from ner_rnn.config import to_dict
 from ner_rnn.data.vocab import CASINGS
-from ner_rnn.errors import NerError
+from ner_rnn.errors import NerError, shorten
 from ner_rnn.export.graph import TaggerGraph, exportable
 from ner_rnn.files import atomic_write, atomic_write_text
 from ner_rnn.model_dir import load_model
@@ -54,6 +54,8 @@ def vocab_path(output: str | Path) -> Path:
 def export_model(model: str | Path, output: str | Path, format: str = "onnx",
                  overwrite: bool = False) -> None:
     """Write the model directory `model` as `output` and `output`.vocab.json."""
+    if format not in FORMATS:
+        raise NerError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     output = Path(output)
     for path in (output, vocab_path(output)):
         if path.exists() and not overwrite:
@@ -73,8 +75,6 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     inputs = example_inputs(graph.input_names())
     dynamic = (dynamic_shapes(graph.input_names()),)  # forward(*inputs): one tuple
-    if format not in FORMATS:
-        raise NerError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     save = _save_onnx if format == "onnx" else _save_program
     with warnings.catch_warnings():  # the exporters warn about torch's own internals
         warnings.simplefilter("ignore")
@@ -118,9 +118,16 @@ def dynamic_shapes(names: list[str]) -> tuple[dict, ...]:
 
 def _save_onnx(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> None:
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    program = torch.onnx.export(graph, inputs, input_names=graph.input_names(),
-                                output_names=["tags"], dynamic_shapes=dynamic, dynamo=True,
-                                verbose=False)
+    try:
+        program = torch.onnx.export(graph, inputs, input_names=graph.input_names(),
+                                    output_names=["tags"], dynamic_shapes=dynamic,
+                                    dynamo=True, verbose=False)
+    except ImportError as error:  # onnx or onnxscript missing
+        raise NerError(f"--format onnx needs the onnx extra ({error.name} is missing): "
+                       "pip install 'ner_rnn[onnx]'") from None
+    except Exception as error:  # noqa: BLE001 (the exporter's own failures, as one line)
+        raise NerError(f"{path}: the ONNX exporter failed on this model "
+                       f"({shorten(str(error))})") from None
     program.model.metadata_props[VERSION_KEY] = str(EXPORT_VERSION)
     program.model.metadata_props[VOCAB_HASH_KEY] = digest
     program.model.producer_name = "ner_rnn"

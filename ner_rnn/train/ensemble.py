@@ -25,6 +25,8 @@ def build_ensemble(directories: list[Path], output: Path, overwrite: bool = Fals
         raise NerError("ensemble: expected two or more model directories")
     if len({os.path.realpath(d) for d in directories}) < len(directories):
         raise NerError("ensemble: a model directory is given twice")
+    if os.path.realpath(output) in {os.path.realpath(d) for d in directories}:
+        raise NerError(f"{output}: is one of the members; choose another --output")
     loaded = [model_dir.load_model(d) for d in directories]
     first_config, first_vocabs, _ = loaded[0]
     networks: list[TaggerNetwork] = []
@@ -54,6 +56,8 @@ def build_ensemble(directories: list[Path], output: Path, overwrite: bool = Fals
 def _check_compatible(directory: Path, config: Config, first: Config, first_dir: Path) -> None:
     """Refuse a member whose model or data scheme differs, naming the first key that does."""
     mine, theirs = to_dict(config), to_dict(first)
+    for tree in (mine, theirs):  # resolved by the device each trained on: not the model
+        tree["model"]["head"].pop("partition", None)
     for section in ("model", "data.scheme"):
         key = _first_difference(_get(mine, section), _get(theirs, section), section)
         if key:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ner_rnn import model_dir
 from ner_rnn.errors import ModelError, NerError
+from ner_rnn.files import _umask
 
 
 class ModelOutput:
@@ -52,6 +53,9 @@ class ModelOutput:
                     raise ModelError(f"{path}: holds a model; pass --overwrite to replace it, "
                                      f"or continue its run with: ner-rnn train --resume {path}")
                 _refuse_foreign_files(path)
+        except OSError as error:  # a directory we may not read (mode 000, not root)
+            _unlock(path, lock)
+            raise ModelError(f"{path}: cannot read ({error.strerror})") from None
         except BaseException:
             _unlock(path, lock)
             raise
@@ -201,9 +205,3 @@ def _stat_or_none(path: Path) -> os.stat_result | None:
         return os.stat(path)
     except FileNotFoundError:
         return None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
