@@ -13,7 +13,8 @@ from tests.conftest import ROOT, SAMPLE
 
 
 def torchrun(*args: str) -> subprocess.CompletedProcess:
-    """`ner-rnn ARGS` on two ranks. Run again once if a rank aborted (SIGABRT): gloo's
+    """`ner-rnn ARGS` on two ranks. Run again once if a rank aborted (SIGABRT), or the
+    launcher itself was sent a SIGTERM from outside: gloo's
     TCP transport aborts a rank now and then on a loaded machine (seen in CI in training
     and in a sharded tag; not reproduced here in sixty tries). A real failure fails both
     runs, and then both runs' output is shown. ARGS must be safe to run twice (training
@@ -25,9 +26,12 @@ def torchrun(*args: str) -> subprocess.CompletedProcess:
                                "--nproc_per_node", "2", "-m", "ner_rnn", *args],
                               cwd=ROOT, env=env, capture_output=True, text=True, check=False,
                               timeout=300)
-        if done.returncode == 0 or "(SIGABRT)" not in done.stderr:
+        # torchrun's own agent stopped by a SIGTERM from outside the test (seen once in
+        # CI on 3.13, both ranks then said "terminated") is no failure of ours either
+        aborted = "(SIGABRT)" in done.stderr or "SignalException" in done.stderr
+        if done.returncode == 0 or not aborted:
             break
-        earlier = done.stderr + "\n(SIGABRT: run again)\n"
+        earlier = done.stderr + "\n(aborted or signalled from outside: run again)\n"
     if done.returncode:
         done.stderr = earlier + done.stderr
     return done
