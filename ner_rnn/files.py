@@ -82,7 +82,7 @@ def _replace(target: Path, shown: Path, write: Callable[[Path], None],
     try:
         write(Path(temp))
         # mkstemp makes 0600 files: keep the replaced file's mode, or follow the umask
-        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~current_umask())
         _sync(temp)  # a crash right after the rename must not leave an empty file
         os.replace(temp, target)
     except OSError as error:
@@ -105,7 +105,7 @@ def _sync(path: str | Path) -> None:
         os.close(fd)
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
     os.umask(mask)
     return mask

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ner_rnn import model_dir
 from ner_rnn.errors import ModelError, NerError
-from ner_rnn.files import _umask
+from ner_rnn.files import current_umask
 
 
 class ModelOutput:
@@ -122,7 +122,7 @@ class ModelOutput:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.staging-",
                                             dir=self.path.parent))
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
         except OSError as error:
             raise NerError(f"{self.path}: cannot create ({error.strerror})") from None
         return staging
