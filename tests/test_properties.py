@@ -99,7 +99,7 @@ LABELS = {"iob1": ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"],
 def test_batched_spans_and_conversion_agree_with_one_sentence_at_a_time(source, target, ids):
     import numpy as np
 
-    from ner_rnn.serve.spans import SpanReader, TagWriter
+    from ner_rnn.predict.spans import SpanReader, TagWriter
 
     labels = LABELS[source]
     sentences = [[labels[i % len(labels)] for i in sentence] for sentence in ids]
@@ -130,8 +130,9 @@ def test_json_from_pieces_is_json_dumps_byte_for_byte(texts, rng, confidence, nb
     import numpy as np
 
     from ner_rnn.data.vocab import Vocabularies
+    from ner_rnn.predict.paths import Paths
     from ner_rnn.serve.lines import LineEncoder
-    from ner_rnn.serve.results import Paths, Results, Tagged
+    from ner_rnn.serve.results import Results, Tagged
 
     labels = LABELS["bioes"]
     lines = LineEncoder(Vocabularies.build([["a"]], [["O"]]), None)(texts)
