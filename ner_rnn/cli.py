@@ -359,7 +359,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if not args.data:
             raise NerError("--model needs --data FILE, a tagged corpus to score")
         from ner_rnn.data.corpus import read_scored_corpus
-        from ner_rnn.evaluation import warn_unseen_types
+        from ner_rnn.predict.evaluation import warn_unseen_types
         from ner_rnn.serve.tagger import Tagger
 
         if args.output:

@@ -54,3 +54,6 @@ def test_the_check_sees_imports():
     edges = imports()
     assert "ner_rnn.model" in edges["ner_rnn.serve"]
     assert "ner_rnn.data" in edges["ner_rnn.model"]
+    # scoring and serving predict through the one engine, which imports neither
+    assert "ner_rnn.predict" in edges["ner_rnn.serve"] & edges["ner_rnn.train"]
+    assert not {"ner_rnn.serve", "ner_rnn.train"} & edges["ner_rnn.predict"]

@@ -6,7 +6,7 @@ import numpy as np
 from ner_rnn.config import load_config
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.model.network import build_network
-from ner_rnn.serve.spans import SpanReader
+from ner_rnn.predict.spans import SpanReader
 from ner_rnn.serve.tagger import Tagger
 from tests.conftest import ROOT
 

@@ -165,36 +165,3 @@ def test_each_spelling_is_encoded_once_and_reaches_every_token_spelt_so(chars):
         alone = net.embedder.chars(rows.chars[rows.spelling[rows.mask]])  # token by token
     torch.testing.assert_close(found[rows.mask], alone)
     assert torch.all(found[~rows.mask] == 0)  # padding: zero
-
-
-@pytest.mark.parametrize("width", [1, 3, 4])
-def test_char_cnn_equals_a_convolution_and_max_over_each_word(width):
-    """Values and gradients: on a tie (a repeated window, as in 8888) all of a filter's
-    gradient goes to the first window at the maximum, as torch.max gives it."""
-    from ner_rnn.config import CharConfig
-    from ner_rnn.model.embeddings import CharCNN
-
-    torch.manual_seed(0)
-    cnn = CharCNN(CharConfig(type="cnn", dim=4, filters=5, width=width), num_chars=9).double()
-    chars = torch.tensor([[[3, 4, 5, 0], [2, 0, 0, 0], [0, 0, 0, 0]],
-                          [[8, 8, 8, 8], [1, 7, 0, 0], [6, 0, 0, 0]]])  # (rows, time, chars)
-    mask = chars[:, :, 0] != 0
-    words = chars.flatten(0, 1)[mask.flatten()]  # (words, chars): the real words alone
-    weights = torch.randn(len(words), 5, dtype=torch.float64)  # d loss / d features
-
-    x = cnn.embedding(words).transpose(1, 2)  # (words, dim, chars)
-    left = (width - 1) // 2
-    kernel = cnn.window.weight.view(5, width, 4).transpose(1, 2)  # (filters, dim, width)
-    h = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, width - 1 - left)), kernel,
-                                   cnn.window.bias)  # (words, filters, chars)
-    expected = h.masked_fill((words == 0).unsqueeze(1), float("-inf")).max(dim=2).values
-    (expected * weights).sum().backward()
-    expected_grads = [p.grad.clone() for p in cnn.parameters()]
-    cnn.zero_grad()
-
-    found = cnn(words)  # (words, filters)
-    torch.testing.assert_close(found, expected)
-    (found * weights).sum().backward()
-    for grad, expected_grad in zip([p.grad for p in cnn.parameters()], expected_grads):
-        torch.testing.assert_close(grad, expected_grad)
-    assert cnn.embedding.weight.grad[0].abs().sum() == 0  # the padding character never learns

@@ -8,8 +8,8 @@ import torch
 
 from ner_rnn.model.decoding import Potentials, log_partition
 from ner_rnn.model.heads import SoftmaxHead
-from ner_rnn.serve.decode import _distinct_kbest
-from ner_rnn.serve.spans import SpanReader
+from ner_rnn.predict.decode import _distinct_kbest
+from ner_rnn.predict.spans import SpanReader
 
 LABELS = ["B-PER", "I-PER", "O"]
 

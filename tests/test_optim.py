@@ -66,27 +66,6 @@ def test_clip_gradients_measures_dense_and_sparse_together_and_scales_above_the_
     assert after.item() == pytest.approx(1.0, rel=1e-5)
 
 
-def test_lazy_adam_updates_as_sparse_adam_and_loads_its_state():
-    from ner_rnn.train.optim import LazyAdam
-
-    torch.manual_seed(0)
-    ours, theirs = nn.Embedding(6, 3, sparse=True), nn.Embedding(6, 3, sparse=True)
-    theirs.load_state_dict(ours.state_dict())
-    lazy = LazyAdam(ours.parameters(), lr=0.1)
-    sparse = torch.optim.SparseAdam(theirs.parameters(), lr=0.1)
-    for step, rows in enumerate([[1, 2, 2], [4], [1, 5]]):
-        for embedding, optimizer in ((ours, lazy), (theirs, sparse)):
-            optimizer.zero_grad()
-            embedding(torch.tensor(rows)).pow(2).sum().mul(step + 1).backward()
-            optimizer.step()
-        torch.testing.assert_close(ours.weight, theirs.weight)
-    assert torch.equal(ours.weight[[0, 3]], theirs.weight[[0, 3]])  # never touched
-    resumed = LazyAdam(theirs.parameters(), lr=0.1)
-    resumed.load_state_dict(sparse.state_dict())
-    torch.testing.assert_close(resumed.state[theirs.weight]["exp_avg"],
-                               lazy.state[ours.weight]["exp_avg"])
-
-
 def test_device_dependent_choices_are_resolved_when_training_starts_and_saved(tmp_path, write):
     """On the CPU `auto` becomes sparse gradients and the recursion; the saved config holds
     the choice, so a model trains the same wherever it is resumed."""

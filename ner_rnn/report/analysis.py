@@ -31,7 +31,7 @@ def build_report(model: str | Path, data: str | Path, examples: int = 50,
     Scores are computed by `Tagger.evaluate` (conlleval's, as `ner-rnn evaluate` prints)
     over spans in the file's own scheme; `examples` sentences with errors are kept.
     """
-    from ner_rnn.evaluation import warn_unseen_types  # torch, only to predict
+    from ner_rnn.predict.evaluation import warn_unseen_types  # torch, only to predict
     from ner_rnn.serve.streaming import entity_types
     from ner_rnn.serve.tagger import Tagger
 

@@ -27,7 +27,7 @@ from itertools import islice
 import numpy as np
 
 from ner_rnn.data.batching import context_windows
-from ner_rnn.serve.decode import decode
+from ner_rnn.predict.decode import decode
 from ner_rnn.serve.inputs import Line
 from ner_rnn.serve.lines import LineEncoder, Lines
 from ner_rnn.serve.results import Formatter, Results, Tagged

@@ -3,8 +3,8 @@ indices and character offsets into the input line; as dicts (the Python API) or
 written straight as JSON lines.
 
 Decoding hands over `Tagged`: every line's tags as arrays of label ids. Spans and
-tag conversion are worked out for all lines at once (see `spans`); what remains per
-line is slicing strings and joining pieces of JSON escaped beforehand.
+tag conversion are worked out for all lines at once (see `predict.spans`); what remains
+per line is slicing strings and joining pieces of JSON escaped beforehand.
 """
 
 from __future__ import annotations
@@ -17,37 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ner_rnn.data.char_spans import Units
+from ner_rnn.predict.paths import Paths
+from ner_rnn.predict.spans import Retagger
 from ner_rnn.serve.formats import FORMATS, format_result
-from ner_rnn.serve.spans import SpanReader, TagWriter
 
 _escape = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
-
-
-@dataclass(frozen=True)
-class Paths:
-    """What decoding found for consecutive sentences, as arrays over their tokens.
-
-    Tags are label ids of the model. `log_probability` (with confidence) holds at the
-    first token of each entity of the best path log P(that entity), NaN elsewhere. The
-    `nbest_*` arrays are there when more than the best path was asked for.
-    """
-
-    tags: np.ndarray  # int (tokens,) the best path
-    log_probability: np.ndarray | None = None  # float32 (tokens,)
-    nbest_tags: np.ndarray | None = None  # int (k, tokens) the k best paths, best first
-    nbest_valid: np.ndarray | None = None  # bool (sentences, k) False: no such path
-    nbest_scores: np.ndarray | None = None  # float (sentences, k) score of each path
-    log_z: np.ndarray | None = None  # float (sentences,) log-sum of all paths' scores
-
-    def slice(self, sentences: slice, tokens: slice) -> Paths:
-        """The sentences and tokens of the two slices."""
-        def cut(column: np.ndarray | None, part: slice) -> np.ndarray | None:
-            return None if column is None else column[part]
-
-        return Paths(self.tags[tokens], cut(self.log_probability, tokens),
-                     None if self.nbest_tags is None else self.nbest_tags[:, tokens],
-                     cut(self.nbest_valid, sentences), cut(self.nbest_scores, sentences),
-                     cut(self.log_z, sentences))
 
 
 @dataclass(frozen=True)
@@ -90,8 +64,8 @@ class Results:
     written in `scheme`."""
 
     def __init__(self, labels: Sequence[str], model_scheme: str, scheme: str):
-        self.reader = SpanReader.of(tuple(labels), model_scheme)
-        self.writer = TagWriter(self.reader.types, scheme)
+        retagger = Retagger(labels, model_scheme, scheme)
+        self.reader, self.writer = retagger.reader, retagger.writer
         self.json_tags = [_escape(tag) for tag in self.writer.tags]
         self.json_types = [_escape(type_) for type_ in self.reader.types]
 
@@ -105,13 +79,6 @@ class Results:
                                    for other, probability in alternatives]
             results.append(result)
         return results
-
-    def tags(self, paths: Paths, lengths: np.ndarray) -> list[list[str]]:
-        """The best path's tags of sentences of `lengths` tokens, one list each."""
-        target = self.writer.write(self.reader.spans(paths.tags, lengths), lengths).tolist()
-        names, bounds = self.writer.tags, np.cumsum(lengths).tolist()
-        return [[names[i] for i in target[end - length:end]]
-                for length, end in zip(lengths.tolist(), bounds)]
 
     def json_lines(self, tagged: Tagged) -> str:
         """The results as JSON lines, byte for byte `json.dumps(result, ensure_ascii=False)`."""

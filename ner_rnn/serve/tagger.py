@@ -8,7 +8,6 @@ from pathlib import Path
 
 import torch
 
-from ner_rnn import evaluation
 from ner_rnn.config import SCHEMES, Config, EncoderConfig
 from ner_rnn.data.conll import Sentence
 from ner_rnn.data.encoding import Encoded, encode_tokens
@@ -19,8 +18,9 @@ from ner_rnn.errors import excerpt
 from ner_rnn.model.constants import MAX_NBEST
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
+from ner_rnn.predict import evaluation
+from ner_rnn.predict.decode import decode
 from ner_rnn.runtime import resolve_device
-from ner_rnn.serve.decode import decode
 from ner_rnn.serve.lines import LineEncoder
 from ner_rnn.serve.results import Results, Tagged
 
@@ -71,14 +71,14 @@ class Tagger:
         document together: `documents` gives each sentence's document id; by default an
         empty sentence ends a document.
         """
-        results = self.results(scheme)  # checks `scheme` before any work
+        _check_choice("scheme", scheme, SCHEMES)
         sentences = [_strings(tokens, "each sentence", "a sequence of tokens")
                      for tokens in _sequence(sentences, "sentences", "tokenised sentences")]
         lengths = [len(tokens) for tokens in sentences]
         encoded = encode_tokens(self.vocabs, [token for tokens in sentences for token in tokens],
                                 lengths, self.preprocessor.char_length)
-        paths = decode(self.network, self.preprocessor, _documents(encoded, documents))
-        return results.tags(paths, encoded.lengths)
+        return evaluation.predict(self.network, self.preprocessor,
+                                  _documents(encoded, documents), scheme or self.scheme)
 
     def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
             nbest: int = 1, confidence: bool = False, documents: Sequence[int] | None = None

@@ -30,8 +30,8 @@ from ner_rnn.data.recasing import recased_copies
 from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vectors import lookup, read_vectors
 from ner_rnn.errors import ConfigError, Interrupted, ModelError, NerError, shorten
-from ner_rnn.evaluation import evaluate, warn_unseen_types
 from ner_rnn.model.network import TaggerNetwork, build_network
+from ner_rnn.predict.evaluation import evaluate, warn_unseen_types
 from ner_rnn.runtime import resolve_device, seed_everything, set_threads
 from ner_rnn.train.checkpoint import Progress, checkpoint, restore_random_states
 from ner_rnn.train.optim import Optimizer, clip_gradients, embedding_gradients

@@ -1,5 +1,6 @@
-"""Scoring a network on a tagged corpus, as `evaluate` and the training loop's dev
-scoring both do: predict, write back in the corpus's scheme, count as conlleval."""
+"""Scoring a network on a tagged corpus, as `evaluate`, `report` and the training loop's
+dev scoring all do: predict (see `decode`), write back in the corpus's scheme, count as
+conlleval."""
 
 from __future__ import annotations
 
@@ -9,36 +10,34 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ner_rnn.data.conll import Sentence
-from ner_rnn.data.encoding import encode_tokens
+from ner_rnn.data.encoding import Encoded, encode_tokens
 from ner_rnn.data.examples import Preprocessor
-from ner_rnn.data.schemes import convert
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.metrics import Counts
-from ner_rnn.model.inference import over_batches
 from ner_rnn.model.network import TaggerNetwork
+from ner_rnn.predict.decode import decode
+from ner_rnn.predict.spans import Retagger
 
 log = logging.getLogger(__name__)
 
 
-def predict(network: TaggerNetwork, preprocessor: Preprocessor,
-            sentences: Sequence[Sequence[str]], documents: Sequence[int], scheme: str
-            ) -> list[list[str]]:
-    """Best tags of each non-empty tokenised sentence, written in `scheme`."""
-    lengths = [len(tokens) for tokens in sentences]
-    examples = encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s], lengths,
-                             preprocessor.char_length).with_documents(documents)
-    batches = preprocessor.batches(examples, preprocessor.config.train.eval_batch_size)
+def predict(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
+            scheme: str) -> list[list[str]]:
+    """Best tags of each sentence of `encoded` (with its document ids), written in
+    `scheme`; an empty sentence has none."""
     labels, model_scheme = preprocessor.vocabs.labels.items, preprocessor.config.model.scheme
-    paths = over_batches(network, examples, batches, network.decode)
-    return [convert([labels[i] for i in path], model_scheme, scheme) for path in paths]
+    paths = decode(network, preprocessor, encoded)
+    return Retagger(labels, model_scheme, scheme).tags(paths.tags, encoded.lengths)
 
 
 def evaluate(network: TaggerNetwork, preprocessor: Preprocessor,
              sentences: Sequence[Sentence], scheme: str) -> tuple[dict, list[list[str]]]:
     """conlleval scores of a tagged corpus whose tags are in `scheme`, and the predicted
     tags in that scheme."""
-    predicted = predict(network, preprocessor, [s.tokens for s in sentences],
-                        [s.document for s in sentences], scheme)
+    encoded = encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s.tokens],
+                            [len(s.tokens) for s in sentences], preprocessor.char_length)
+    predicted = predict(network, preprocessor,
+                        encoded.with_documents([s.document for s in sentences]), scheme)
     counts = Counts()
     for sentence, tags in zip(sentences, predicted):
         counts.add(sentence.tags, tags, scheme)

@@ -1,9 +1,11 @@
-"""Decoding lines for tagging, batch by batch, into arrays over all their tokens: the best
-path of each sentence, and on request the k best paths with their scores and each
-entity's log-probability (forward-backward)."""
+"""Decoding sentences batch by batch into arrays over all their tokens: the best path of
+each sentence, and on request the k best paths with their scores and each entity's
+log-probability (forward-backward). Scoring and tagging both decode here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -14,12 +16,23 @@ from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.decoding import Potentials, log_partition, marginals
-from ner_rnn.model.inference import evaluating
 from ner_rnn.model.network import TaggerNetwork
-from ner_rnn.serve.results import Paths
-from ner_rnn.serve.spans import SpanReader
+from ner_rnn.predict.paths import Paths
+from ner_rnn.predict.spans import SpanReader
 
 DISTINCT_FACTOR = 4  # paths decoded per path returned where several may read as one
+
+
+@contextmanager
+def evaluating(network: TaggerNetwork) -> Iterator[None]:
+    """Eval mode (no dropout) and no autograd for the block; the mode is restored after."""
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        network.train(was_training)
 
 
 def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,

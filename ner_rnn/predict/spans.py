@@ -1,12 +1,14 @@
-"""Entity spans and tag conversion for many sentences at once, as table lookups.
+"""Entity spans and tag conversion for many sentences at once, as table lookups: how
+every predicted path is read, for scoring and for serving alike.
 
-`schemes.spans` and `schemes.convert` read one sentence a tag at a time; tagging reads
-thousands. conlleval decides where an entity starts or ends from each pair of
-neighbouring tags alone (once BIOES is read as IOB2), and from a pair only by the two
-prefixes and whether the types match: two tables indexed by (previous prefix, prefix,
-same type), filled by the very rules `schemes` applies, find every boundary of a whole
-batch in a few array operations, and nothing grows with the square of the labels (5,000
-types are 10,001 labels). A property test holds the two ways of reading equal.
+`schemes.spans` and `schemes.tags_from_spans` read and write one sentence a tag at a
+time (the plain reference, and what reads gold data); prediction reads thousands.
+conlleval decides where an entity starts or ends from each pair of neighbouring tags
+alone (once BIOES is read as IOB2), and from a pair only by the two prefixes and
+whether the types match: two tables indexed by (previous prefix, prefix, same type),
+filled by the very rules `schemes` applies, find every boundary of a whole batch in a
+few array operations, and nothing grows with the square of the labels (5,000 types are
+10,001 labels). tests/test_reference_paths.py holds the two ways equal.
 """
 
 from __future__ import annotations
@@ -122,6 +124,24 @@ class TagWriter:
                             & (spans.sentence[:-1] == spans.sentence[1:]))
             tags[begin[touching]] = code[touching]
         return tags
+
+
+class Retagger:
+    """The paths of a model (label ids of `labels`, tags of `model_scheme`) read as
+    spans and written back as tags of `scheme`."""
+
+    def __init__(self, labels: Sequence[str], model_scheme: str, scheme: str):
+        self.reader = SpanReader.of(tuple(labels), model_scheme)
+        self.writer = TagWriter(self.reader.types, scheme)
+
+    def tags(self, tags: np.ndarray, lengths: np.ndarray) -> list[list[str]]:
+        """tags: int (tokens,) label ids of sentences of `lengths` (sentences,) tokens ->
+        their tags in `scheme`, one list a sentence."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        target = self.writer.write(self.reader.spans(tags, lengths), lengths).tolist()
+        names, bounds = self.writer.tags, np.cumsum(lengths).tolist()
+        return [[names[i] for i in target[end - length:end]]
+                for length, end in zip(lengths.tolist(), bounds)]
 
 
 def _positions(begin: np.ndarray, size: np.ndarray) -> np.ndarray:
