@@ -55,16 +55,21 @@ class CharCNN(nn.Module):
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
         """chars: long (words, chars), 0-padded, each word with a character -> float
         (words, filters)."""
+        table, windows = self.lookup(chars)
+        h = _WindowMax.apply(table, windows)  # (words, filters)
+        # the bias is the same at every position: added after the max, it moves it alike
+        return h + self.window.bias
+
+    def lookup(self, chars: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """chars: long (words, chars) -> the table, float (width * num chars, filters),
+        and each window's rows of it, long (chars, words, width)."""
         vectors = self.embedding.weight * self.real  # (num chars, dim)
         weight = self.window.weight.view(self.output_size, self.width, -1)  # (filters, width, dim)
         table = (vectors @ weight.permute(1, 2, 0)).flatten(0, 1)  # (width * chars, filters)
         left = (self.width - 1) // 2
         padded = F.pad(chars, (left, self.width - 1 - left))  # (words, chars + width - 1)
         windows = padded.unfold(1, self.width, 1).transpose(0, 1)  # (chars, words, width)
-        windows = windows + self.offsets  # rows of the table
-        h = _WindowMax.apply(table + self.penalty, windows)  # (words, filters)
-        # the bias is the same at every position: added after the max, it moves it alike
-        return h + self.window.bias
+        return table + self.penalty, windows + self.offsets
 
 
 class _WindowMax(torch.autograd.Function):
