@@ -7,7 +7,9 @@ own directory, so the link stays a link. Character devices and pipes (`/dev/null
 FIFO) are written directly: renaming over them would replace the device with a regular
 file. So is whatever an open descriptor names (`/dev/stdout`, `/dev/fd/N`): the shell
 that redirected it goes on writing to that file. A replaced file keeps its permissions;
-a new one gets them from the umask, like any file a shell creates.
+a new one gets them from the umask, like any file a shell creates. The temp file is
+named `.FILE.HOST.PID.XXXXXXXX.tmp`, and each write first removes the ones that killed
+processes of this host left in that directory (see `leftovers`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ner_rnn.errors import NerError
+from ner_rnn.leftovers import remove_leftovers, temp_prefix
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
@@ -74,8 +77,10 @@ def _replace(target: Path, shown: Path, write: Callable[[Path], None],
              mode: int | None) -> None:
     """Write a temp file beside `target` and rename it over `target`; errors name `shown`
     (the path the user gave)."""
+    remove_leftovers(target.parent)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, temp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp",
+                                    dir=target.parent)
         os.close(fd)
     except OSError as error:
         raise NerError(f"{shown}: cannot write ({error.strerror})") from None

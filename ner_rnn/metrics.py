@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ner_rnn.data.conll import split_columns
+from ner_rnn.data.conll import ColumnCounts, split_columns
 from ner_rnn.data.schemes import is_valid_tag, spans, to_iob2_prefixes
 from ner_rnn.data.text import file_lines
 from ner_rnn.errors import DataFormatError, excerpt
@@ -84,7 +84,8 @@ def score_predictions_file(path: str | Path) -> dict:
     sentences: list[tuple[list[str], list[str]]] = []  # (gold, predicted) per sentence
     gold: list[str] = []
     predicted: list[str] = []
-    width = None
+    columns = ColumnCounts()  # checked once the file is read: the odd line is known then
+    bad_tag = None  # the first tag error, raised after the column counts are checked
     for number, line in enumerate(file_lines(path), start=1):
         fields = split_columns(line)
         if not fields or fields[0] == "-X-":
@@ -92,19 +93,20 @@ def score_predictions_file(path: str | Path) -> dict:
                 sentences.append((gold, predicted))
                 gold, predicted = [], []
             continue
-        width = width or len(fields)
-        if len(fields) != width or width < 3:
-            raise DataFormatError(
-                f"{path}:{number}: expected {max(width, 3)} columns (token ... gold predicted), "
-                f"got {len(fields)}: {excerpt(line.strip())}"
-            )
+        columns.add(number, line, len(fields))
+        if len(fields) < 3:
+            continue  # a column count error, raised once the file is read
         for tag in fields[-2:]:
-            if not is_valid_tag(tag):
-                raise DataFormatError(f'{path}:{number}: expected a tag "O", "B-X", "I-X", '
-                                      f'"E-X" or "S-X", got {excerpt(tag)}: '
-                                      f"{excerpt(line.strip())}")
+            if not is_valid_tag(tag) and bad_tag is None:
+                bad_tag = DataFormatError(f'{path}:{number}: expected a tag "O", "B-X", '
+                                          f'"I-X", "E-X" or "S-X", got {excerpt(tag)}: '
+                                          f"{excerpt(line.strip())}")
         gold.append(fields[-2])
         predicted.append(fields[-1])
+    if columns.lines:
+        _check_columns(path, columns)
+    if bad_tag is not None:
+        raise bad_tag
     if gold:
         sentences.append((gold, predicted))
     if not sentences:
@@ -114,6 +116,17 @@ def score_predictions_file(path: str | Path) -> dict:
     for gold, predicted in sentences:
         counts.add(gold, predicted, "bioes" if bioes else "iob2")
     return counts.report()
+
+
+def _check_columns(path: str | Path, columns: ColumnCounts) -> None:
+    """Every line of a predictions file has the file's column count, at least 3."""
+    if columns.usual() >= 3:
+        columns.check(path, what=" (token ... gold predicted)")
+        return
+    number, line, width = min((*first, width) for width, first in columns.first.items()
+                              if width < 3)
+    raise DataFormatError(f"{path}:{number}: expected 3 columns (token ... gold predicted), "
+                          f"got {width}: {excerpt(line.strip())}")
 
 
 def format_report(report: dict) -> str:

@@ -114,3 +114,49 @@ def test_a_line_break_in_an_argument_splits_it_as_in_a_file(model, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: <arguments>:2: carriage return inside a line")
     assert err.count("\n") == 1
+
+
+# 24. a line whose last columns wrapped onto the next is the line named
+WRAPPED = "EU NNP B-ORG\nB-ORG\nrejects VBZ O O\nGerman JJ B-MISC B-MISC\n"  # line 1 wrapped
+
+
+@pytest.mark.parametrize("text, message", [
+    (WRAPPED, ("p.txt:1: expected 4 columns (token ... gold predicted) as on line 3, got 3: "
+               "'EU NNP B-ORG'")),
+    ("EU NNP B-ORG B-ORG\nrejects VBZ O\nO\n",
+     ("p.txt:2: expected 4 columns (token ... gold predicted) as on line 1, got 3: "
+      "'rejects VBZ O'")),
+    ("EU NNP\nB-ORG B-ORG\nrejects VBZ O O\nGerman JJ B-MISC B-MISC\n",  # 2, 2, 4, 4
+     "p.txt:1: expected 4 columns (token ... gold predicted) as on line 3, got 2: 'EU NNP'"),
+])
+def test_a_wrapped_predictions_line_is_the_one_named(write, capsys, text, message):
+    path = write("p.txt", text)
+    assert main(["evaluate", "--predictions", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {path.parent}/{message}\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("EU NNP B-NP\nB-ORG\nrejects VBZ B-VP O\n",
+     "a.conll:1: expected 4 columns as on line 3, got 3: 'EU NNP B-NP'"),
+    ("EU NNP\nB-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\n",
+     "a.conll:1: expected 4 columns as on line 3, got 2"),
+    # a one-token sentence wrapped: held to the sentence before
+    ("EU NNP B-NP B-ORG\n\nPeter NNP B-NP\nB-PER\n",
+     "a.conll:3: expected 4 columns as on line 1, got 3"),
+    ("a NN O\nb O\n", "a.conll:2: expected 3 columns as on line 1, got 2"),  # no wrap: as before
+])
+def test_a_wrapped_corpus_line_is_the_one_named(write, text, message):
+    from ner_rnn.data.conll import read_conll
+    from ner_rnn.errors import DataFormatError
+
+    with pytest.raises(DataFormatError) as error:
+        read_conll(write("a.conll", text))
+    assert message in str(error.value)
+
+
+def test_evaluate_and_report_name_the_wrapped_line(model, write, capsys):
+    data = write("dev.conll", "Maria NNP B-NP B-PER\n\nMaria NNP B-NP\nB-PER\nflew VBD B-VP O\n")
+    for command in ("evaluate", "report"):
+        assert main([command, "--model", str(model), "--data", str(data)]) == 2
+        assert capsys.readouterr().err.startswith(
+            f"error: {data}:3: expected 4 columns as on line 5, got 3")

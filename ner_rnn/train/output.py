@@ -1,14 +1,17 @@
 """Where a training run writes its model directory, so that it changes as a whole or not
 at all.
 
-A new run builds its directory beside the destination (`.NAME.staging-*`) and moves it
-into place at its first save, after epoch 1. Until then the destination is untouched: an
+A new run builds its directory beside the destination (`.NAME.staging-HOST.PID.*`) and
+moves it into place at its first save, after epoch 1. Until then the destination is untouched: an
 interrupt, a divergence or a failed write in epoch 1 leaves an earlier model there
 exactly as it was. A destination that holds a model is replaced only when the caller
 says so (`--overwrite`), and only when it holds nothing but a model's own files (a
 corpus kept beside the weights is never deleted); a non-empty directory that holds no
 model is never touched. A run holds a lock on its destination (`.NAME.lock` beside it)
 from its first check to its end, so a second run into the same directory stops at once.
+Once it holds the lock, a run removes the staging directories and temp files that killed
+runs left there (see `leftovers`), so that --overwrite does not take them for files of
+the user's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from ner_rnn import model_dir
 from ner_rnn.errors import ModelError, NerError
 from ner_rnn.files import current_umask
+from ner_rnn.leftovers import remove_leftovers, staging_prefix
 
 
 class ModelOutput:
@@ -45,6 +49,7 @@ class ModelOutput:
             raise ModelError(f"{path}: exists and is not a directory")
         lock = _lock(path)  # before the checks: no other run changes what they find
         try:
+            _remove_leftovers(path)
             if path.is_dir() and any(path.iterdir()):
                 if not model_dir.is_model(path):
                     raise ModelError(f"{path}: exists, is not empty and holds no model; "
@@ -64,7 +69,9 @@ class ModelOutput:
     @classmethod
     def existing(cls, path: str | Path) -> ModelOutput:
         """The directory of a run being resumed: written in place."""
-        return cls(path, published=True)
+        output = cls(path, published=True)
+        _remove_leftovers(output.path)
+        return output
 
     @property
     def directory(self) -> Path:
@@ -120,7 +127,7 @@ class ModelOutput:
     def _make_staging(self) -> Path:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.staging-",
+            staging = Path(tempfile.mkdtemp(prefix=staging_prefix(self.path.name),
                                             dir=self.path.parent))
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
         except OSError as error:
@@ -142,6 +149,14 @@ def _refuse_unplaceable(path: Path) -> None:
     if path.name in ("", ".", "..") or Path(os.path.abspath(path)) == Path(os.getcwd()):
         raise ModelError(f"{path}: is the current directory (or above it), which a run "
                          "cannot replace; name another output directory")
+
+
+def _remove_leftovers(path: Path) -> None:
+    """What killed runs left beside the destination (staging directories) and inside it
+    (temp files of its writes)."""
+    remove_leftovers(path.parent)
+    if os.path.isdir(path) and not os.path.islink(path):  # neither raises
+        remove_leftovers(path)
 
 
 def _refuse_foreign_files(path: Path) -> None:
