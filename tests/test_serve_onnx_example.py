@@ -57,7 +57,10 @@ def test_torch_and_ner_rnn_cannot_be_imported_under_the_wrapper(tmp_path):
 def test_the_client_tags_the_sample_test_set_as_ner_rnn_tag_does(tmp_path):
     model = train(tmp_path / "model", "model.head.type=crf")
     onnx = tmp_path / "tagger.onnx"
-    assert main(["export", "--model", str(model), "--output", str(onnx)]) == 0
+    # in a process of its own: a second torch.onnx export in one process (test_export's
+    # came first) fixes the time axis of an nn.LSTM (torch 2.13)
+    subprocess.run([sys.executable, "-m", "ner_rnn", "export", "--model", str(model),
+                    "--output", str(onnx)], check=True, capture_output=True, timeout=600)
     lines = [" ".join(s.tokens) for s in read_conll(SAMPLE / "test.conll")]
     lines += ["", "Zürich 1999 ünknöwn XYZ abc1 Mx-9 ,", "\tspaced  \t out "]  # empty, unseen
     (tmp_path / "lines.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
