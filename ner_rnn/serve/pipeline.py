@@ -113,7 +113,7 @@ def _with_documents(encoded: Iterator[tuple[list[int | None], Lines]]) -> Iterat
         yield replace(piece, encoded=replace(piece.encoded, documents=ids))
 
 
-def _chunks(pieces: Iterator[Lines], size: int, context: int) -> Iterator[Lines]:
+def _chunks(pieces: Iterator[Lines], size: int, context: int | None) -> Iterator[Lines]:
     """`size` lines at a time; with document context (windows of up to `context` tokens)
     a chunk ends before its last window, whose sentences go with the next chunk."""
     pending: list[Lines] = []
