@@ -129,7 +129,7 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = _key(30, minimum=1)  # upper bound on passes over the training data
     batch_size: int = _key(32, minimum=1)  # sentences (or context windows) per training batch
-    eval_batch_size: int = _key(256, minimum=1)  # the same when scoring/tagging
+    eval_batch_size: int = _key(256, minimum=1)  # the same when scoring (`tag`: --batch-size)
     optimizer: str = _key("adam", choices=("sgd", "adam", "adamw"))
     lr: float = _key(0.002, above=0.0)  # initial learning rate
     momentum: float = _key(0.9, minimum=0.0, below=1.0)  # for sgd only

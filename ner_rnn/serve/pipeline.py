@@ -156,8 +156,8 @@ def _tag(tagger: Tagger, chunks: Iterator[Lines], options: TagOptions
          ) -> Iterator[tuple[int, Tagged]]:
     """(chunk number, tagged piece) for every piece of every chunk."""
     for number, chunk in enumerate(chunks):
-        paths = decode(tagger.network, tagger.preprocessor, chunk.encoded, options.nbest,
-                       options.confidence)
+        paths = decode(tagger.network, tagger.preprocessor, chunk.encoded, tagger.batch_size,
+                       options.nbest, options.confidence)
         tagged = Tagged(chunk.texts, chunk.encoded.lengths, chunk.offsets, paths,
                         chunk.windows)
         for start in range(0, len(tagged), PIECE_LINES):
