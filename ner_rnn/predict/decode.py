@@ -36,9 +36,10 @@ def evaluating(network: TaggerNetwork) -> Iterator[None]:
 
 
 def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
-           nbest: int = 1, confidence: bool = False) -> Paths:
-    """The paths of every sentence of `encoded` (empty ones have none), in batches planned
-    over all of them (with document context: windows of their documents' sentences)."""
+           batch_size: int, nbest: int = 1, confidence: bool = False) -> Paths:
+    """The paths of every sentence of `encoded` (empty ones have none), in batches of up
+    to `batch_size` encoder rows planned over all of them (with document context: windows
+    of their documents' sentences)."""
     lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
     sentences = encoded.take(lines)  # the same tokens, in the same order
     tokens, count = encoded.words.size, len(encoded)
@@ -54,7 +55,7 @@ def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
                            preprocessor.config.model.scheme)
     device = next(network.parameters()).device
     with evaluating(network):
-        for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
+        for rows in preprocessor.batches(sentences, batch_size):
             batch = collate(sentences, rows).to(device)
             where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
             _decode_batch(network, batch, paths, where, lines[batch.indices], nbest, reader,
