@@ -3,10 +3,14 @@
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 
+import numpy as np
+
 from ner_rnn.cli import main
+from ner_rnn.data.batching import context_windows
 from ner_rnn.data.conll import read_conll
 from tests.conftest import ROOT, SAMPLE
 from tests.test_export import train  # skips this module without onnxruntime
@@ -55,14 +59,16 @@ def test_torch_and_ner_rnn_cannot_be_imported_under_the_wrapper(tmp_path):
 
 
 def test_the_client_tags_the_sample_test_set_as_ner_rnn_tag_does(tmp_path):
-    model = train(tmp_path / "model", "model.head.type=crf")
+    # document context packs short neighbours into one row and leaves a long sentence alone
+    model = train(tmp_path / "model", "model.head.type=crf", "model.document_context=12")
     onnx = tmp_path / "tagger.onnx"
     # in a process of its own: a second torch.onnx export in one process (test_export's
     # came first) fixes the time axis of an nn.LSTM (torch 2.13)
     subprocess.run([sys.executable, "-m", "ner_rnn", "export", "--model", str(model),
                     "--output", str(onnx)], check=True, capture_output=True, timeout=600)
     lines = [" ".join(s.tokens) for s in read_conll(SAMPLE / "test.conll")]
-    lines += ["", "Zürich 1999 ünknöwn XYZ abc1 Mx-9 ,", "\tspaced  \t out "]  # empty, unseen
+    lines[5:5] = [""]  # a blank line ends a document
+    lines += ["", "Zürich 1999 ünknöwn XYZ abc1 Mx-9 ,", "\tspaced  \t out "]  # unseen tokens
     (tmp_path / "lines.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     scheme = json.loads((tmp_path / "tagger.onnx.vocab.json").read_text())["scheme"]
     assert main(["tag", "--model", str(model), "--input", str(tmp_path / "lines.txt"),
@@ -73,10 +79,12 @@ def test_the_client_tags_the_sample_test_set_as_ner_rnn_tag_does(tmp_path):
     assert found.stdout == (tmp_path / "expected.conll").read_text(encoding="utf-8")
 
 
-def test_the_client_refuses_a_model_with_document_context(tmp_path):
-    vocab = {"format": "ner_rnn-export", "format_version": 1, "document_context": 40}
-    (tmp_path / "tagger.onnx.vocab.json").write_text(json.dumps(vocab))
-    found = hidden_run(tmp_path, CLIENT, tmp_path / "tagger.onnx", stdin="a b\n")
-    assert found.returncode == 1
-    assert found.stderr.startswith("error: ") and "document_context" in found.stderr
-    assert len(found.stderr.splitlines()) == 1 and found.stdout == ""
+def test_the_client_packs_windows_as_ner_rnn_does():
+    client = runpy.run_path(str(CLIENT))  # defines the client's functions, runs nothing
+    sentences = [["a"] * n for n in (3, 4, 0, 2, 9, 1, 1)]  # 0: a blank line
+    for context in (None, 0, 8):
+        documents = np.cumsum([not s for s in sentences])  # a blank line starts a document
+        real = [i for i, s in enumerate(sentences) if s]
+        expected = [[real[i] for i in row] for row in context_windows(
+            documents[real].tolist(), [len(sentences[i]) for i in real], context)]
+        assert client["windows"](sentences, context or 0) == expected
