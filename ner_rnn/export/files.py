@@ -76,7 +76,7 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
     text = json.dumps(description, ensure_ascii=False, indent=1) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     save = _save_onnx if format == "onnx" else _save_program
-    with quiet():
+    with tracing():
         program = capture(graph)
         atomic_write(output, lambda temp: save(graph, program, digest, temp))
     atomic_write_text(vocab_path(output), text)
@@ -117,15 +117,31 @@ def dynamic_shapes(names: list[str]) -> tuple[dict, ...]:
 
 
 @contextmanager
-def quiet() -> Iterator[None]:
-    """No logging and no warnings for the block: torch.export, the ONNX exporter and
-    its optimiser (onnxscript, onnx_ir) log hundreds of lines about their own work
-    ("Skipping constant folding ...") and warn about torch's internals; `export`
-    says one line of its own."""
+def tracing() -> Iterator[None]:
+    """What both exporters need around them, from the capture to the file written.
+
+    torch's own LSTM and GRU decompositions loop over the time steps in Python, which
+    fixes the time axis; the while-loop ones torch.export offers (those the ONNX
+    exporter captures with) keep it dynamic, also when the ONNX exporter decomposes
+    the program again (outside them, it would unroll the GRU over the example's steps).
+    Sizes are reasoned about as if above 1 (`backed_size_oblivious`), as the ONNX
+    exporter does.
+
+    No logging and no warnings: torch.export, the ONNX exporter and its optimiser
+    (onnxscript, onnx_ir) log hundreds of lines about their own work ("Skipping
+    constant folding ...") and warn about torch's internals; `export` says one line of
+    its own."""
+    from torch.export._patches import (
+        register_gru_while_loop_decomposition,
+        register_lstm_while_loop_decomposition,
+    )
+
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        with warnings.catch_warnings():
+        with (warnings.catch_warnings(), register_lstm_while_loop_decomposition(),
+              register_gru_while_loop_decomposition(),
+              torch.fx.experimental._config.patch(backed_size_oblivious=True)):
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -133,24 +149,14 @@ def quiet() -> Iterator[None]:
 
 
 def capture(graph: TaggerGraph) -> torch.export.ExportedProgram:
-    """`graph` as a torch.export program over dynamic batch, time, row and character axes.
-
-    torch's own LSTM and GRU ops fix the time axis when traced; the while-loop
-    decompositions torch.export offers (those the ONNX exporter uses) keep it dynamic.
-    Runtime asserts instead of guards: a guard on a size (e.g. that a batch is not 1)
-    would fix it, an assert is checked only when the program runs."""
-    from torch.export._patches import (
-        register_gru_while_loop_decomposition,
-        register_lstm_while_loop_decomposition,
-    )
-
+    """`graph` as a torch.export program over dynamic batch, time, row and character
+    axes (inside `tracing`). Runtime asserts instead of guards: a guard on a size
+    (e.g. that a batch is not 1) would fix it, an assert is checked when it runs."""
     names = graph.input_names()
     try:
-        with (register_lstm_while_loop_decomposition(), register_gru_while_loop_decomposition(),
-              torch.fx.experimental._config.patch(backed_size_oblivious=True)):
-            return torch.export.export(graph, example_inputs(names),
-                                       dynamic_shapes=(dynamic_shapes(names),),
-                                       prefer_deferred_runtime_asserts_over_guards=True)
+        return torch.export.export(graph, example_inputs(names),
+                                   dynamic_shapes=(dynamic_shapes(names),),
+                                   prefer_deferred_runtime_asserts_over_guards=True)
     except Exception as error:  # noqa: BLE001 (the tracer's own failures, as one line)
         raise NerError(f"torch.export cannot trace this model ({shorten(str(error))})"
                        ) from None
