@@ -76,6 +76,9 @@ def sample_batches(model):
     of several sentences), a batch of one, a one-token sentence of one character alone
     and among others."""
     config, vocabs, network = load_model(model)
+    for module in network.modules():  # the graph runs in float32, as a CPU without bfloat16
+        if hasattr(module, "mixed_precision"):
+            module.mixed_precision = False
     preprocessor = Preprocessor(config, vocabs)
     tokens = [s.tokens for s in read_conll(SAMPLE / "test.conll")] + [["A"], ["Paris"]]
     encoded = encode_tokens(vocabs, [t for s in tokens for t in s], [len(s) for s in tokens],
