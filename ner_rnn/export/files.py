@@ -140,8 +140,7 @@ def tracing() -> Iterator[None]:
     logging.disable(logging.CRITICAL)
     try:
         with (warnings.catch_warnings(), register_lstm_while_loop_decomposition(),
-              register_gru_while_loop_decomposition(),
-              torch.fx.experimental._config.patch(backed_size_oblivious=True)):
+              register_gru_while_loop_decomposition()):
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -154,9 +153,10 @@ def capture(graph: TaggerGraph) -> torch.export.ExportedProgram:
     (e.g. that a batch is not 1) would fix it, an assert is checked when it runs."""
     names = graph.input_names()
     try:
-        return torch.export.export(graph, example_inputs(names),
-                                   dynamic_shapes=(dynamic_shapes(names),),
-                                   prefer_deferred_runtime_asserts_over_guards=True)
+        with torch.fx.experimental._config.patch(backed_size_oblivious=True):
+            return torch.export.export(graph, example_inputs(names),
+                                       dynamic_shapes=(dynamic_shapes(names),),
+                                       prefer_deferred_runtime_asserts_over_guards=True)
     except Exception as error:  # noqa: BLE001 (the tracer's own failures, as one line)
         raise NerError(f"torch.export cannot trace this model ({shorten(str(error))})"
                        ) from None

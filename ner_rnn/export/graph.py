@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch._higher_order_ops.scan import scan
 
 from ner_rnn.data.batching import Batch, Rows, Sentences
 from ner_rnn.errors import ConfigError
 from ner_rnn.model.decoding import Potentials
-from ner_rnn.model.embeddings import CharLSTM
+from ner_rnn.model.embeddings import CharCNN, CharLSTM
 from ner_rnn.model.encoder import FusedLayer
 from ner_rnn.model.heads import SoftmaxHead
 from ner_rnn.model.steps import gather_steps, reverse_within_lengths
@@ -114,6 +115,28 @@ class FullWidthCharLSTM(nn.Module):
                           backward.gather(1, index).squeeze(1)], dim=1)
 
 
+class GatheredCharCNN(nn.Module):
+    """`CharCNN`'s function with each window's sum of table rows as a gather and a sum:
+    the ONNX exporter writes its `embedding_bag` as a Loop over every window (a hundred
+    times slower in onnxruntime than the rest of the graph)."""
+
+    def __init__(self, original: CharCNN):
+        super().__init__()
+        self.original, self.output_size = original, original.output_size
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars: long (words, chars) -> float (words, filters)."""
+        cnn = self.original
+        vectors = cnn.embedding.weight * cnn.real  # (num chars, dim)
+        weight = cnn.window.weight.view(cnn.output_size, cnn.width, -1)  # (filters, width, dim)
+        table = (vectors @ weight.permute(1, 2, 0)).flatten(0, 1) + cnn.penalty  # (width * chars, f)
+        left = (cnn.width - 1) // 2
+        padded = F.pad(chars, (left, cnn.width - 1 - left))  # (words, chars + width - 1)
+        windows = padded.unfold(1, cnn.width, 1).transpose(0, 1) + cnn.offsets  # (chars, words, width)
+        sums = F.embedding(windows, table).sum(dim=2)  # (chars, words, filters)
+        return sums.amax(dim=0) + cnn.window.bias  # (words, filters)
+
+
 class ScanRNN(nn.Module):
     """torch's `nn.RNN` (one layer, one direction, batch first) as a scan: its fused op
     traces with the time axis fixed."""
@@ -149,6 +172,8 @@ def exportable(network: nn.Module, implementation: str) -> nn.Module:
             module.mixed_precision = False  # the graph runs in float32
         if isinstance(getattr(module, "chars", None), CharLSTM):
             module.chars = FullWidthCharLSTM(module.chars)
+        if isinstance(getattr(module, "chars", None), CharCNN):
+            module.chars = GatheredCharCNN(module.chars)
         if isinstance(module, FusedLayer) and isinstance(module.fused, nn.RNN):
             module.fused = ScanRNN(module.fused)
     return network
