@@ -22,6 +22,9 @@ FILE.vocab.json (what a client needs to encode tokens and read tags):
     document_context         tokens per encoder row (0: each sentence a row of its own)
     config                   the model's resolved config
 Without document context every row is one sentence: positions[b, t] = b * time + t.
+The ONNX file's metadata_props, and the .pt2 program's extra files, hold VERSION_KEY
+(EXPORT_VERSION) and VOCAB_HASH_KEY (the SHA-256 of FILE.vocab.json's bytes).
+The graph computes in float32, also for a model trained with mixed precision.
 """
 
 from __future__ import annotations
@@ -131,10 +134,14 @@ def tracing() -> Iterator[None]:
     (onnxscript, onnx_ir) log hundreds of lines about their own work ("Skipping
     constant folding ...") and warn about torch's internals; `export` says one line of
     its own."""
-    from torch.export._patches import (
-        register_gru_while_loop_decomposition,
-        register_lstm_while_loop_decomposition,
-    )
+    try:
+        from torch.export._patches import (
+            register_gru_while_loop_decomposition,
+            register_lstm_while_loop_decomposition,
+        )
+    except ImportError:
+        raise NerError(f"export needs a newer torch than {torch.__version__} (one with "
+                       "torch.export's while-loop LSTM and GRU)") from None
 
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
