@@ -1,6 +1,7 @@
 """`ner-rnn export`: the whole tagger, decoding included, as one ONNX graph or one
 torch.export program, tagging exactly as the model directory does."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from ner_rnn.data.batching import collate
 from ner_rnn.data.conll import read_conll
 from ner_rnn.data.encoding import encode_tokens
 from ner_rnn.data.examples import Preprocessor
+from ner_rnn.export.files import VOCAB_HASH_KEY
 from ner_rnn.model.ensemble import EnsembleNetwork
 from ner_rnn.model.network import build_network
 from ner_rnn.model_dir import load_model, save_description, save_metrics, save_weights
@@ -116,7 +118,10 @@ def test_both_formats_decode_the_test_set_as_the_model_directory_does(tmp_path, 
     # embedding_bag) runs op by op, a hundred times slower
     graph = onnx.load(str(tmp_path / "tagger.onnx")).graph
     assert "Loop" not in {node.op_type for node in graph.node}
-    program = torch.export.load(str(tmp_path / "tagger.pt2")).module()
+    extra = {VOCAB_HASH_KEY: ""}
+    program = torch.export.load(str(tmp_path / "tagger.pt2"), extra_files=extra).module()
+    vocab = (tmp_path / "tagger.pt2.vocab.json").read_bytes()
+    assert extra[VOCAB_HASH_KEY] == hashlib.sha256(vocab).hexdigest()
     network, batches = sample_batches(model)
     for batch in batches:
         expected = network.head.decode(network.potentials(batch), batch.sentences.mask)

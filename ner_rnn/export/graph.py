@@ -2,8 +2,10 @@
 
 Decoding runs inside the graph: Viterbi's max-plus recursion and its back-tracking are
 `scan`s over a dynamic time axis (ONNX `Scan`), so a client needs no decoder of its own.
-Parts of the network whose torch code cannot be traced over dynamic shapes are swapped
-for equivalents computing the same function with the same weights (see `exportable`).
+Parts of the network whose torch code cannot be traced over dynamic shapes, or that the
+ONNX exporter writes as slow loops, are swapped for equivalents computing the same
+function with the same weights (see `exportable`). torch's LSTM and GRU stay (ONNX
+`LSTM` and `GRU` nodes; `export.files.tracing` keeps their time axis dynamic).
 """
 
 from __future__ import annotations
@@ -162,7 +164,8 @@ class ScanRNN(nn.Module):
 
 def exportable(network: nn.Module, implementation: str) -> nn.Module:
     """A copy of `network` (eval mode, float32, no gradients) in which what does not
-    trace is replaced; the lecture's native cells are refused."""
+    trace, or exports as a slow loop, is replaced; the lecture's native cells are
+    refused. `network` is a TaggerNetwork or an EnsembleNetwork of them."""
     if implementation != "torch":
         raise ConfigError(f"model.encoder.implementation: {implementation!r} cells cannot "
                           "be exported (their loop over time does not trace); only 'torch'")
