@@ -126,7 +126,8 @@ def tracing() -> Iterator[None]:
     torch's own LSTM and GRU decompositions loop over the time steps in Python, which
     fixes the time axis; the while-loop ones torch.export offers (those the ONNX
     exporter captures with) keep it dynamic, also when the ONNX exporter decomposes
-    the program again (outside them, it would unroll the GRU over the example's steps).
+    the program again (outside them, that decomposition runs torch's loop over the
+    steps, and the next capture in the process had its time axis fixed).
     Sizes are reasoned about as if above 1 (`backed_size_oblivious`), as the ONNX
     exporter does.
 
@@ -186,8 +187,8 @@ def _save_onnx(graph: TaggerGraph, program, digest: str, path: Path) -> None:
 
 
 def _save_program(graph: TaggerGraph, program, digest: str, path: Path) -> None:
-    torch.export.save(_without_size_asserts(program), str(path), extra_files={VERSION_KEY: str(EXPORT_VERSION),
-                                                       VOCAB_HASH_KEY: digest})
+    extra_files = {VERSION_KEY: str(EXPORT_VERSION), VOCAB_HASH_KEY: digest}
+    torch.export.save(_without_size_asserts(program), str(path), extra_files=extra_files)
 
 
 def _without_size_asserts(program: torch.export.ExportedProgram
