@@ -22,6 +22,9 @@ FILE.vocab.json (what a client needs to encode tokens and read tags):
     document_context         tokens per encoder row (null: each sentence a row of its own)
     config                   the model's resolved config
 Without document context every row is one sentence: positions[b, t] = b * time + t.
+The ONNX file's metadata_props, and the .pt2 program's extra files, hold VERSION_KEY
+(EXPORT_VERSION) and VOCAB_HASH_KEY (the SHA-256 of FILE.vocab.json's bytes).
+The graph computes in float32, also for a model trained with mixed precision.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import hashlib
 import json
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -73,12 +78,10 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
         "document_context": config.model.document_context, "config": to_dict(config)}
     text = json.dumps(description, ensure_ascii=False, indent=1) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    inputs = example_inputs(graph.input_names())
-    dynamic = (dynamic_shapes(graph.input_names()),)  # forward(*inputs): one tuple
     save = _save_onnx if format == "onnx" else _save_program
-    with warnings.catch_warnings():  # the exporters warn about torch's own internals
-        warnings.simplefilter("ignore")
-        atomic_write(output, lambda temp: save(graph, inputs, dynamic, digest, temp))
+    with tracing():
+        program = capture(graph)
+        atomic_write(output, lambda temp: save(graph, program, digest, temp))
     atomic_write_text(vocab_path(output), text)
 
 
@@ -116,29 +119,93 @@ def dynamic_shapes(names: list[str]) -> tuple[dict, ...]:
     return tuple(shapes[name] for name in names)
 
 
-def _save_onnx(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> None:
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+@contextmanager
+def tracing() -> Iterator[None]:
+    """What both exporters need around them, from the capture to the file written.
+
+    torch's own LSTM and GRU decompositions loop over the time steps in Python, which
+    fixes the time axis; the while-loop ones torch.export offers (those the ONNX
+    exporter captures with) keep it dynamic, also when the ONNX exporter decomposes
+    the program again (outside them, that decomposition runs torch's loop over the
+    steps, and the next capture in the process had its time axis fixed).
+    Sizes are reasoned about as if above 1 (`backed_size_oblivious`), as the ONNX
+    exporter does.
+
+    No logging and no warnings: torch.export, the ONNX exporter and its optimiser
+    (onnxscript, onnx_ir) log hundreds of lines about their own work ("Skipping
+    constant folding ...") and warn about torch's internals; `export` says one line of
+    its own."""
     try:
-        program = torch.onnx.export(graph, inputs, input_names=graph.input_names(),
-                                    output_names=["tags"], dynamic_shapes=dynamic,
-                                    dynamo=True, verbose=False)
+        from torch.export._patches import (
+            register_gru_while_loop_decomposition,
+            register_lstm_while_loop_decomposition,
+        )
+    except ImportError:
+        raise NerError(f"export needs a newer torch than {torch.__version__} (one with "
+                       "torch.export's while-loop LSTM and GRU)") from None
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with (warnings.catch_warnings(), register_lstm_while_loop_decomposition(),
+              register_gru_while_loop_decomposition()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
+def capture(graph: TaggerGraph) -> torch.export.ExportedProgram:
+    """`graph` as a torch.export program over dynamic batch, time, row and character
+    axes (inside `tracing`). Runtime asserts instead of guards: a guard on a size
+    (e.g. that a batch is not 1) would fix it, an assert is checked when it runs."""
+    names = graph.input_names()
+    try:
+        with torch.fx.experimental._config.patch(backed_size_oblivious=True):
+            return torch.export.export(graph, example_inputs(names),
+                                       dynamic_shapes=(dynamic_shapes(names),),
+                                       prefer_deferred_runtime_asserts_over_guards=True)
+    except Exception as error:  # noqa: BLE001 (the tracer's own failures, as one line)
+        raise NerError(f"torch.export cannot trace this model ({shorten(str(error))})"
+                       ) from None
+
+
+def _save_onnx(graph: TaggerGraph, program, digest: str, path: Path) -> None:
+    try:
+        onnx_program = torch.onnx.export(program, input_names=graph.input_names(),
+                                         output_names=["tags"], dynamo=True, verbose=False)
     except ImportError as error:  # onnx or onnxscript missing
         raise NerError(f"--format onnx needs the onnx extra ({error.name} is missing): "
                        "pip install 'ner_rnn[onnx]'") from None
     except Exception as error:  # noqa: BLE001 (the exporter's own failures, as one line)
         raise NerError(f"{path}: the ONNX exporter failed on this model "
                        f"({shorten(str(error))})") from None
-    program.model.metadata_props[VERSION_KEY] = str(EXPORT_VERSION)
-    program.model.metadata_props[VOCAB_HASH_KEY] = digest
-    program.model.producer_name = "ner_rnn"
-    program.save(str(path), external_data=False)
+    onnx_program.model.metadata_props[VERSION_KEY] = str(EXPORT_VERSION)
+    onnx_program.model.metadata_props[VOCAB_HASH_KEY] = digest
+    onnx_program.model.producer_name = "ner_rnn"
+    onnx_program.save(str(path), external_data=False)
 
 
-def _save_program(graph: TaggerGraph, inputs, dynamic, digest: str, path: Path) -> None:
-    try:
-        program = torch.export.export(graph, inputs, dynamic_shapes=dynamic)
-    except Exception as error:  # noqa: BLE001 (known: it over-constrains rows and row time)
-        raise NerError(f"--format torch: torch.export cannot trace this model yet "
-                       f"({type(error).__name__}); use --format onnx") from None
-    torch.export.save(program, str(path))
+def _save_program(graph: TaggerGraph, program, digest: str, path: Path) -> None:
+    extra_files = {VERSION_KEY: str(EXPORT_VERSION), VOCAB_HASH_KEY: digest}
+    torch.export.save(_without_size_asserts(program), str(path), extra_files=extra_files)
 
+
+def _without_size_asserts(program: torch.export.ExportedProgram
+                          ) -> torch.export.ExportedProgram:
+    """`program` without the runtime asserts on sizes that tracing left (e.g. that a
+    batch or a row is not of one token: the tracer assumes it of every size it reasons
+    about, not that the graph needs it), as the ONNX exporter drops them from its graph.
+    The tests run both on batches of one sentence of one token."""
+    asserts = {torch.ops.aten._assert_scalar.default,
+               torch.ops.aten._assert_tensor_metadata.default,
+               torch.ops.aten.sym_constrain_range_for_size.default}
+    for module in program.graph_module.modules():
+        if not isinstance(module, torch.fx.GraphModule):
+            continue
+        for node in list(module.graph.nodes):
+            if node.op == "call_function" and node.target in asserts:
+                module.graph.erase_node(node)
+        module.graph.eliminate_dead_code()
+        module.recompile()
+    return program

@@ -2,8 +2,10 @@
 
 Decoding runs inside the graph: Viterbi's max-plus recursion and its back-tracking are
 `scan`s over a dynamic time axis (ONNX `Scan`), so a client needs no decoder of its own.
-Parts of the network whose torch code cannot be traced over dynamic shapes are swapped
-for equivalents computing the same function with the same weights (see `exportable`).
+Parts of the network whose torch code cannot be traced over dynamic shapes, or that the
+ONNX exporter writes as slow loops, are swapped for equivalents computing the same
+function with the same weights (see `exportable`). torch's LSTM and GRU stay (ONNX
+`LSTM` and `GRU` nodes; `export.files.tracing` keeps their time axis dynamic).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch._higher_order_ops.scan import scan
 
@@ -92,21 +95,6 @@ def viterbi_scan(p: Potentials, mask: torch.Tensor) -> torch.Tensor:
     return path[1:].transpose(0, 1) * mask  # (batch, time)
 
 
-class GatherCharCNN(nn.Module):
-    """`CharCNN`'s function with each window's sum of table rows as a gather and a sum
-    (`embedding_bag` exports as an ONNX loop over the windows, ~100 times slower)."""
-
-    def __init__(self, original: CharCNN):
-        super().__init__()
-        self.original, self.output_size = original, original.output_size
-
-    def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        """chars: long (words, chars) -> float (words, filters)."""
-        table, windows = self.original.lookup(chars)
-        h = table[windows].sum(dim=2)  # (chars, words, filters)
-        return h.amax(dim=0) + self.original.window.bias
-
-
 class FullWidthCharLSTM(nn.Module):
     """`CharLSTM`'s function over all words at once at full width (its length groups
     are data-dependent shapes, which do not trace)."""
@@ -127,6 +115,22 @@ class FullWidthCharLSTM(nn.Module):
         index = last.expand(-1, 1, forward.size(2))
         return torch.cat([forward.gather(1, index).squeeze(1),
                           backward.gather(1, index).squeeze(1)], dim=1)
+
+
+class GatheredCharCNN(nn.Module):
+    """`CharCNN`'s function with each window's sum of table rows as a gather and a sum:
+    the ONNX exporter writes its `embedding_bag` as a Loop over every window (a hundred
+    times slower in onnxruntime than the rest of the graph)."""
+
+    def __init__(self, original: CharCNN):
+        super().__init__()
+        self.original, self.output_size = original, original.output_size
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars: long (words, chars) -> float (words, filters)."""
+        table, windows = self.original.lookup(chars)
+        sums = F.embedding(windows, table).sum(dim=2)  # (chars, words, filters)
+        return sums.amax(dim=0) + self.original.window.bias  # (words, filters)
 
 
 class ScanRNN(nn.Module):
@@ -154,7 +158,8 @@ class ScanRNN(nn.Module):
 
 def exportable(network: nn.Module, implementation: str) -> nn.Module:
     """A copy of `network` (eval mode, float32, no gradients) in which what does not
-    trace is replaced; the lecture's native cells are refused."""
+    trace, or exports as a slow loop, is replaced; the lecture's native cells are
+    refused. `network` is a TaggerNetwork or an EnsembleNetwork of them."""
     if implementation != "torch":
         raise ConfigError(f"model.encoder.implementation: {implementation!r} cells cannot "
                           "be exported (their loop over time does not trace); only 'torch'")
@@ -165,7 +170,7 @@ def exportable(network: nn.Module, implementation: str) -> nn.Module:
         if isinstance(getattr(module, "chars", None), CharLSTM):
             module.chars = FullWidthCharLSTM(module.chars)
         if isinstance(getattr(module, "chars", None), CharCNN):
-            module.chars = GatherCharCNN(module.chars)
+            module.chars = GatheredCharCNN(module.chars)
         if isinstance(module, FusedLayer) and isinstance(module.fused, nn.RNN):
             module.fused = ScanRNN(module.fused)
     return network

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -43,8 +44,9 @@ class TaggerNetwork(nn.Module):
         sentences): float (rows, row time, encoder output); heads stay float32."""
         rows = batch.rows
         device_type = rows.words.device.type
-        with torch.autocast(device_type, torch.bfloat16,
-                            enabled=self.mixed_precision and bfloat16_works(device_type)):
+        bfloat16 = self.mixed_precision and bfloat16_works(device_type)
+        # no autocast context at all in float32: torch.export cannot save a disabled one
+        with torch.autocast(device_type, torch.bfloat16) if bfloat16 else nullcontext():
             x = self.embedder(rows)  # (rows, row time, embedder output)
             return self.encoder(x, rows.lengths).float()  # (rows, row time, out)
 

@@ -25,7 +25,8 @@ def reverse_within_lengths(lengths: torch.Tensor, width: int) -> torch.Tensor:
     steps = torch.arange(width, device=lengths.device)  # (width,)
     reversed_steps = lengths.clamp(max=width)[:, None] - 1 - steps[None, :]  # (batch, width)
     within = torch.where(reversed_steps >= 0, reversed_steps, steps[None, :])
-    first = torch.arange(0, len(lengths) * width, width, device=lengths.device)  # (batch,)
+    # lengths.size(0), not len(lengths): len() is a Python int, which torch.export fixes
+    first = torch.arange(0, lengths.size(0) * width, width, device=lengths.device)  # (batch,)
     return (within + first[:, None]).flatten()
 
 
