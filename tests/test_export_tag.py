@@ -17,9 +17,10 @@ pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 MODELS = {  # what each exports: argmax in the graph; Viterbi over document windows
-    "softmax": ("model.embeddings.char.type=lstm",),
-    "crf_context": ("model.head.type=crf", "model.document_context=40",
+    "softmax": ("train.epochs=2", "model.embeddings.char.type=lstm"),
+    "crf_context": ("train.epochs=2", "model.head.type=crf", "model.document_context=40",
                     "model.encoder.num_layers=2")}
+ENTITY = {"json": b'"type": ', "conll": b"-PER\n", "inline": b" PER]"}  # found in each output
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
@@ -43,7 +44,7 @@ def test_tagging_with_the_export_writes_the_same_bytes(exported, kind, tmp_path)
     model, graph = exported
     expected = tag(model, tmp_path / "directory.out", "--format", kind)
     assert tag(graph, tmp_path / "graph.out", "--format", kind) == expected
-    assert expected.count(b"\n") > 300
+    assert expected.count(ENTITY[kind]) > 10  # the model has learnt to find names
 
 
 def test_the_python_api_reads_the_export(exported):
