@@ -35,7 +35,7 @@ def load_export(path: str | Path, threads: int | None = None
                 ) -> tuple[Config, Vocabularies, OnnxBackend]:
     """The config, vocabularies and backend of the export at `path` (as `load_model`
     gives a model directory's); `threads`: onnxruntime's (see `read_export`)."""
-    from ner_rnn.export.reading import export_parts, read_export  # loads the exporters: only on use
+    from ner_rnn.export.reading import export_parts, read_export  # the exporters: on use
 
     session, description = read_export(path, threads)
     return *export_parts(path, description), OnnxBackend(session, description["inputs"],
