@@ -3,6 +3,8 @@ by onnxruntime tags byte for byte as the model directory does; a file that is no
 export is one error line naming it."""
 
 import json
+import os
+import subprocess
 import sys
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from ner_rnn.cli import main
 from ner_rnn.export.files import VERSION_KEY
 from ner_rnn.serve.tagger import Tagger
-from tests.conftest import SAMPLE
+from tests.conftest import ROOT, SAMPLE
 from tests.test_export import train
 
 pytest.importorskip("onnxruntime")
@@ -18,8 +20,8 @@ onnx = pytest.importorskip("onnx")
 
 MODELS = {  # what each exports: argmax in the graph; Viterbi over document windows
     "softmax": ("train.epochs=2", "model.embeddings.char.type=lstm"),
-    "crf_context": ("train.epochs=2", "model.head.type=crf", "model.document_context=40",
-                    "model.encoder.num_layers=2")}
+    "crf_context": ("train.epochs=3", "train.lr=0.01", "model.head.type=crf",
+                    "model.document_context=40")}
 ENTITY = {"json": b'"type": ', "conll": b"-PER\n", "inline": b" PER]"}  # found in each output
 
 
@@ -29,7 +31,11 @@ def exported(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     model = train(root / "model", *MODELS[request.param])
     output = root / "tagger.onnx"
-    assert main(["export", "--model", str(model), "--output", str(output)]) == 0
+    # a process of its own, as the command runs: a second export in one process can come
+    # out with the rows' axes fixed (seen with torch 2.13; export's own tests watch it)
+    subprocess.run([sys.executable, "-m", "ner_rnn", "export", "--model", str(model),
+                    "--output", str(output)], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
     return model, output
 
 
