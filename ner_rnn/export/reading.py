@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from ner_rnn import __version__
@@ -13,6 +14,8 @@ from ner_rnn.config import SCHEMES, Config, from_dict
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ConfigError, ModelError, excerpt, shorten
 from ner_rnn.export.files import EXPORT_VERSION, VERSION_KEY, VOCAB_HASH_KEY, vocab_path
+
+_ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ")  # onnxruntime's, on each error
 
 
 def read_export(path: str | Path, threads: int | None = None):
@@ -35,7 +38,7 @@ def read_export(path: str | Path, threads: int | None = None):
         session = onnxruntime.InferenceSession(data, options,
                                                providers=["CPUExecutionProvider"])
     except Exception as error:  # noqa: BLE001 (onnxruntime's parse errors have no common type)
-        detail = str(error).split("\n")[0].split("] ")[-1] or type(error).__name__
+        detail = _ORT_PREFIX.sub("", str(error).split("\n")[0]).rstrip(".") or type(error).__name__
         raise ModelError(f"{path}: not an ONNX model, or a truncated one "
                          f"({shorten(detail)})") from None
     metadata = session.get_modelmeta().custom_metadata_map
