@@ -58,6 +58,10 @@ def test_the_python_api_reads_the_export(exported):
     texts = ["Yuki Tanaka of MIT won the prize in Paris .", "", "Maria flew to Berlin ."]
     assert Tagger.load(graph).tag(texts) == Tagger.load(model).tag(texts)
     assert Tagger.load(graph).config == Tagger.load(model).config
+    with pytest.raises(ValueError, match="nbest or confidence"):
+        Tagger.load(graph).tag(texts, nbest=2)
+    with pytest.raises(ValueError, match="runs as exported, on the CPU"):
+        Tagger.load(graph, implementation="torch")
 
 
 @pytest.mark.parametrize("option", [["--nbest", "2"], ["--confidence"],
