@@ -518,13 +518,11 @@ def _refuse_options_of_other_formats(args: argparse.Namespace) -> None:
 def _refuse_options_of_exports(args: argparse.Namespace) -> None:
     """What an exported model cannot do (it returns the best tags only, run by
     onnxruntime on the CPU) is an error, not silently dropped."""
-    from ner_rnn.predict.onnx_backend import REFUSED_OPTIONS
-
     given = {"--nbest": args.nbest is not None, "--confidence": args.confidence,
              "--implementation": args.implementation is not None,
              "--device cuda": args.device == "cuda"}
-    for option in REFUSED_OPTIONS:
-        if given[option]:
+    for option, used in given.items():
+        if used:
             raise NerError(f"{option}: not with an exported model ({args.model} gives the "
                            "best tags only, on the CPU); tag with the model directory")
 

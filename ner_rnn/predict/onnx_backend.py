@@ -18,9 +18,6 @@ from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.predict.paths import Paths
 
-# what tagging with an export cannot do: the options of `tag` that need scores or torch
-REFUSED_OPTIONS = ("--nbest", "--confidence", "--implementation", "--device cuda")
-
 
 def is_export(path: str | Path) -> bool:
     """Whether `--model path` names an exported graph rather than a model directory: a
