@@ -133,7 +133,7 @@ def run(config: Config, train_file: str, tag_file: str | None, scale: int = 1,
 def _tag_figures(tagger: Tagger, bare: BareBiLSTM, sentences: list, device) -> dict:
     lines = [" ".join(s.tokens) for s in sentences]
     tokens = sum(len(s.tokens) for s in sentences)
-    size = tagger.config.train.eval_batch_size
+    size = tagger.batch_size
 
     def end_to_end(chosen: list[str]) -> None:
         out = io.StringIO()

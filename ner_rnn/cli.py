@@ -25,7 +25,7 @@ from ner_rnn.data.text import open_binary
 from ner_rnn.errors import DataFormatError, Interrupted, NerError
 from ner_rnn.files import atomic_write_text
 from ner_rnn.metrics import format_report, score_predictions_file
-from ner_rnn.model.constants import MAX_NBEST
+from ner_rnn.model.constants import MAX_NBEST, TAG_BATCH_SIZE
 from ner_rnn.serve.formats import FORMAT_OPTIONS, FORMATS
 from ner_rnn.serve.inputs import Line, argument_lines, jsonl_lines, read_lines
 
@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--chunk-size", type=int, default=8192, metavar="LINES",
                      help="lines read, tagged and written at a time (memory stays flat; "
                           "default: 8192)")
+    tag.add_argument("--batch-size", type=int, default=TAG_BATCH_SIZE, metavar="N",
+                     help="sentences (with document context: windows) run through the "
+                          "model at a time: speed and memory; results change by float "
+                          f"rounding at most (default: {TAG_BATCH_SIZE})")
     tag.add_argument("--workers", type=int, metavar="N",
                      help="processes that tokenise and format beside the model "
                           "(default: from the cores available; 0: all in one process)")
@@ -270,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if not _out_of_memory(error):
             raise
-        _error("out of memory; lower train.batch_size or train.eval_batch_size, "
-               "or the model's sizes")
+        _error("out of memory; lower train.batch_size or train.eval_batch_size (for tag: "
+               "--batch-size), or the model's sizes")
         return 2
 
 
@@ -452,6 +456,7 @@ def run_tag(args: argparse.Namespace) -> int:
     args.nbest = 1 if args.nbest is None else args.nbest
     _at_least_one("--nbest", args.nbest)
     _at_least_one("--chunk-size", args.chunk_size)
+    _at_least_one("--batch-size", args.batch_size)
     if args.nbest > MAX_NBEST:
         raise NerError(f"--nbest: expected at most {MAX_NBEST} alternatives, got {args.nbest}")
     if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
@@ -481,7 +486,7 @@ def run_tag(args: argparse.Namespace) -> int:
     try:
         workers = tagging_workers(device) if args.workers is None else args.workers
         leave_cores_to(workers)
-        tagger = Tagger.load(args.model, str(device), args.implementation)
+        tagger = Tagger.load(args.model, str(device), args.implementation, args.batch_size)
         options = TagOptions(args.format, args.offsets,
                              args.pretokenized or args.input_format == "conll",
                              args.scheme, args.nbest, args.confidence, args.chunk_size,

@@ -34,10 +34,11 @@ FLOAT32_MAX = 3.4028234663852886e38
 
 def _key(default: Any, choices: tuple | None = None, minimum: float | None = None,
          above: float | None = None, below: float | None = None,
-         maximum: float | None = None) -> Any:
-    """A config field with its validation rules kept next to its default."""
+         maximum: float | None = None, null_alias: int | None = None) -> Any:
+    """A config field with its validation rules kept next to its default; `null_alias`
+    is a value read as null (how older configs and model directories said "off")."""
     rules = {"choices": choices, "minimum": minimum, "above": above, "below": below,
-             "maximum": maximum}
+             "maximum": maximum, "null_alias": null_alias}
     return field(default=default, metadata=rules)
 
 
@@ -118,8 +119,9 @@ class ModelConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     dropout: float = _key(0.5, minimum=0.0, below=1.0)  # on encoder outputs, before the head
     locked_dropout: bool = False  # one dropout mask per sentence, shared by all time steps
-    document_context: int = _key(0, minimum=0)  # encoder reads windows of up to this many
-    # tokens of consecutive sentences of one document; 0: every sentence alone
+    document_context: int | None = _key(None, minimum=1, null_alias=0)  # encoder reads
+    # windows of up to this many tokens of consecutive sentences of one document; null:
+    # every sentence alone (0, as configs and models before null meant it, is read as null)
     head: HeadConfig = field(default_factory=HeadConfig)
 
 
@@ -127,7 +129,7 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = _key(30, minimum=1)  # upper bound on passes over the training data
     batch_size: int = _key(32, minimum=1)  # sentences (or context windows) per training batch
-    eval_batch_size: int = _key(256, minimum=1)  # the same when scoring/tagging
+    eval_batch_size: int = _key(256, minimum=1)  # the same when scoring (`tag`: --batch-size)
     optimizer: str = _key("adam", choices=("sgd", "adam", "adamw"))
     lr: float = _key(0.002, above=0.0)  # initial learning rate
     momentum: float = _key(0.9, minimum=0.0, below=1.0)  # for sgd only
@@ -327,6 +329,9 @@ def to_dict(config: Any) -> dict:
 def _check_value(dotted: str, value: Any, hint: Any, rules: Any) -> Any:
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
     allowed = typing.get_args(hint) if is_union else (hint,)
+    alias = rules.get("null_alias")
+    if alias is not None and type(value) is type(alias) and value == alias:
+        value = None  # the old spelling of null (0 is not False: types must match too)
     if value is None:
         if type(None) in allowed:
             return None

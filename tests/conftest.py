@@ -29,3 +29,21 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+def floats_apart(value):
+    """(value with each float replaced by None, the floats in order): results that may
+    differ only by float rounding compare exactly, then approximately."""
+    floats = []
+
+    def strip(item):
+        if isinstance(item, float):
+            floats.append(item)
+            return None
+        if isinstance(item, dict):
+            return {key: strip(entry) for key, entry in item.items()}
+        if isinstance(item, list):
+            return [strip(entry) for entry in item]
+        return item
+
+    return strip(value), floats

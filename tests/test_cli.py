@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from ner_rnn.cli import main
+from ner_rnn.model.constants import TAG_BATCH_SIZE
 from ner_rnn.serve.tagger import Tagger
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, floats_apart
 
 SENTENCES = ["The Apple is a great company !", "I like eating apple !", "",
              "Maria Lopez flew from Paris to Tokyo ."]
@@ -157,6 +158,28 @@ def test_nbest_and_confidence(model, capsys):
                                        "got 1000000000\n")
     with pytest.raises(ValueError, match="nbest must be from 1 to 100, got 101"):
         Tagger.load(model).tag(["x"], nbest=101)
+
+
+def test_tagger_batch_size_is_checked_and_changes_no_result(model):
+    default = Tagger.load(model)
+    assert default.batch_size == TAG_BATCH_SIZE
+    one = Tagger.load(model, batch_size=1)
+    assert one.batch_size == 1
+    found, probabilities = floats_apart(one.tag(SENTENCES, nbest=3, confidence=True))
+    expected, expected_probabilities = floats_apart(default.tag(SENTENCES, nbest=3,
+                                                                confidence=True))
+    assert found == expected  # probabilities by float32 rounding at most:
+    assert probabilities == pytest.approx(expected_probabilities, rel=1e-5)  # one row is
+    # computed otherwise than a batch of several
+    tokens = [text.split() for text in SENTENCES]
+    assert one.predict(tokens) == default.predict(tokens)
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        Tagger.load(model, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be an int, got bool"):
+        Tagger.load(model, batch_size=True)
+    with pytest.raises(TypeError, match="batch_size must be an int, got float"):
+        default.batch_size = 8.0
+    assert default.batch_size == TAG_BATCH_SIZE  # unchanged by the refused value
 
 
 def test_benchmark_json_keys(capsys):

@@ -13,6 +13,7 @@ import math
 import pytest
 
 from ner_rnn.cli import main
+from ner_rnn.model_dir import load_model, save_description
 from tests.conftest import ROOT, SAMPLE
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -53,3 +54,13 @@ def test_old_model_scores_identically(name, capsys):
     found = json.loads(capsys.readouterr().out)
     expected = json.loads((FIXTURES / name / "expected_evaluate.json").read_text())
     _assert_close(found, expected)
+
+
+def test_old_model_saying_document_context_0_reads_and_saves_it_as_null(tmp_path):
+    """0 was how document context was switched off; it now reads as null, the new spelling,
+    and a model saved again from it says null."""
+    assert "document_context: 0\n" in (FIXTURES / "model_0_1_softmax" / "config.yaml").read_text()
+    config, vocabs, _ = load_model(FIXTURES / "model_0_1_softmax")
+    assert config.model.document_context is None
+    save_description(tmp_path, config, vocabs)
+    assert "document_context: null\n" in (tmp_path / "config.yaml").read_text()

@@ -1,6 +1,6 @@
 import pytest
 
-from ner_rnn.config import load_config
+from ner_rnn.config import load_config, to_dict
 from ner_rnn.errors import ConfigError
 
 
@@ -76,3 +76,25 @@ def test_numbers_in_exponent_notation_are_numbers(write):
         load_config(None, ["train.lr=1e"])
     with pytest.raises(ConfigError, match="train.lr: expected a finite number, got inf"):
         load_config(None, ["train.lr=1e999"])
+
+
+def test_document_context_off_is_null_and_an_old_zero_still_reads_as_off(write):
+    """`model.document_context` says "off" with null; 0, its old spelling, is read (and
+    saved) as null, from a YAML file as from --set."""
+    assert load_config(None).model.document_context is None
+    assert load_config(None, ["model.document_context=0"]).model.document_context is None
+    config = load_config(write("c.yaml", "model: {document_context: 0}"))
+    assert config.model.document_context is None
+    assert to_dict(config)["model"]["document_context"] is None
+    assert load_config(None, ["model.document_context=64"]).model.document_context == 64
+
+
+@pytest.mark.parametrize("value, message", [
+    ("-1", "model.document_context: expected a value >= 1, got -1"),
+    ("false", "model.document_context: expected an integer or null, got False"),
+    ("0.0", "model.document_context: expected an integer or null, got 0.0"),
+])
+def test_document_context_refuses_what_is_neither_a_size_nor_off(value, message):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, [f"model.document_context={value}"])
+    assert str(error.value) == message

@@ -38,3 +38,12 @@ def test_readme_layout_names_every_module():
     modules = {path.name for path in (ROOT / "ner_rnn").rglob("*.py")
                if path.parent.name != "report" and path.name != "__init__.py"}
     assert modules - named == set()
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs the README's test command, with each environment's python."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"Set up and run the tests:\n\n```sh\n(.*)\n```", readme).group(1)
+    ci_run = (ROOT / ".ci" / "run").read_text()
+    run_by_venv = command.replace("python -m", '"$venv/bin/python" -m')
+    assert run_by_venv.replace("pip install", "pip install -q") in ci_run

@@ -39,6 +39,7 @@ def test_the_onnx_graph_decodes_the_test_set_as_the_torch_model_does(tmp_path):
     output = tmp_path / "tagger.onnx"
     assert main(["export", "--model", str(model), "--output", str(output)]) == 0
     description = json.loads((tmp_path / "tagger.onnx.vocab.json").read_text())
+    assert description["document_context"] is None  # off (it said 0 before null did)
     session = ort.InferenceSession(str(output))
     assert [i.name for i in session.get_inputs()] == description["inputs"]
     config, vocabs, network = load_model(model)

@@ -525,6 +525,10 @@ def test_truncated_gzip_and_non_finite_vectors_name_file_and_line(write):
       "--stream-lines", "10", "-5"], "error: --stream-lines: expected a number >= 1, got -5"),
     (["tag", "--model", "m", "--chunk-size", "0", "x"],
      "error: --chunk-size: expected a number >= 1, got 0"),
+    (["tag", "--model", "m", "--batch-size", "0", "x"],
+     "error: --batch-size: expected a number >= 1, got 0"),
+    (["tag", "--model", "m", "--batch-size", "2.5", "x"],
+     "error: argument --batch-size: invalid int value: '2.5'"),
     (["tag", "--model", "m", "--nbest", "many", "x"],
      "error: argument --nbest: invalid int value: 'many'"),
     (["tag", "--model", "m", "--workers", str(2**31), "x"],  # was a traceback from a semaphore

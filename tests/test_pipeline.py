@@ -3,6 +3,7 @@ change nothing with document context, and failures stop everything cleanly."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from ner_rnn.cli import main
+from ner_rnn.data.examples import Preprocessor
+from ner_rnn.model.constants import TAG_BATCH_SIZE
 from ner_rnn.serve.tagger import Tagger
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, floats_apart
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +79,39 @@ def test_chunk_boundaries_do_not_change_what_document_context_reads(model, sourc
                             for result in Tagger.load(model).tag(sample_lines()))
     for size in ("1", "2", "7", "64"):
         assert tag(model, source, tmp_path / size, "--chunk-size", size, "--workers", "1") == whole
+
+
+def test_tag_batch_size_is_its_own_and_changes_nothing(model, source, tmp_path, monkeypatch):
+    """`tag` runs batches of --batch-size rows (default TAG_BATCH_SIZE), whatever the
+    model's train.eval_batch_size (dev scoring's) says; tags and entities never change,
+    probabilities by float32 rounding at most (a batch of one row is computed otherwise)."""
+    edited = tmp_path / "model"
+    shutil.copytree(model, edited)
+    config = edited / "config.yaml"
+    config.write_text(config.read_text().replace("eval_batch_size: 256", "eval_batch_size: 7"))
+    assert Tagger.load(edited).config.train.eval_batch_size == 7
+    sizes = []
+    plan = Preprocessor.batches
+
+    def batches(self, examples, batch_size, rng=None):
+        sizes.append(batch_size)
+        return plan(self, examples, batch_size, rng)
+
+    monkeypatch.setattr(Preprocessor, "batches", batches)
+    options = ["--nbest", "3", "--confidence", "--workers", "0", "--chunk-size", "20"]
+    default, probabilities = floats_apart(read_json_lines(
+        tag(edited, source, tmp_path / "default", *options)))
+    assert sizes and set(sizes) == {TAG_BATCH_SIZE}
+    for size in ("1", "3"):
+        sizes.clear()
+        found, found_probabilities = floats_apart(read_json_lines(
+            tag(edited, source, tmp_path / size, "--batch-size", size, *options)))
+        assert set(sizes) == {int(size)}
+        assert found == default and found_probabilities == pytest.approx(probabilities, rel=1e-5)
+
+
+def read_json_lines(text: str) -> list:
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def children(pid: int) -> list[int]:

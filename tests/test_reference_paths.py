@@ -260,7 +260,8 @@ def test_batched_prediction_is_each_sentence_decoded_and_converted_alone(model_s
             parameter.normal_()  # scores far apart: no near ties for batching to tip
     encoded = encode_tokens(vocabs, [t for s in sentences for t in s],
                             [len(s) for s in sentences], preprocessor.char_length)
-    found = predict(network, preprocessor, encoded.with_documents([0] * len(sentences)), scheme)
+    found = predict(network, preprocessor, encoded.with_documents([0] * len(sentences)), scheme,
+                    config.train.eval_batch_size)
 
     labels = vocabs.labels.items
     expected = []

@@ -154,7 +154,7 @@ def hostile_report():
                        "implementation": "torch"},
            "head": {"type": "crf", "constrain": True},
            "features": {"word_dim": 8, "char": None, "casing_dim": None, "pretrained": HOSTILE},
-           "document_context": 0, "scheme": {"data": "iob2", "model": "bioes"},
+           "document_context": None, "scheme": {"data": "iob2", "model": "bioes"},
            "data": {"train": HOSTILE + ".conll", "dev": None, "test": None}}
     training = {"epochs": [1, 2], "loss": [1.0, 0.5], "dev_f1": [0.1, 0.2], "lr": [0.1, 0.1],
                 "best_epoch": 2, "dev": None, "test": None}

@@ -71,7 +71,7 @@ def test_context_windows_pack_consecutive_sentences_of_one_document():
     lengths = [3, 4, 9, 2, 1, 1, 5]
     assert context_windows(documents, lengths, 8) == [[0, 1], [2], [3], [4, 5], [6]]
     assert context_windows(documents, lengths, 100) == [[0, 1, 2, 3], [4, 5], [6]]
-    assert context_windows(documents, lengths, 0) == [[i] for i in range(7)]
+    assert context_windows(documents, lengths, None) == [[i] for i in range(7)]
     examples = [encode(Vocabularies.build([["a"]], [["O"]]), ["a"] * n, document=d)
                 for d, n in zip(documents, lengths)]
     batches = plan_batches(examples, 8, 2, np.random.default_rng(1))

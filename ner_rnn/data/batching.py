@@ -74,11 +74,13 @@ class Batch:
         return Batch(self.rows.to(device), self.sentences.to(device), self.indices)
 
 
-def context_windows(documents: Sequence[int], lengths: Sequence[int], max_tokens: int
+def context_windows(documents: Sequence[int], lengths: Sequence[int], max_tokens: int | None
                     ) -> list[list[int]]:
     """Encoder rows: consecutive sentences of one document packed greedily into windows
     of at most `max_tokens` tokens (a longer sentence is a window alone). With
-    `max_tokens` 0 every sentence is a row of its own."""
+    `max_tokens` None every sentence is a row of its own."""
+    if max_tokens is None:
+        return [[index] for index in range(len(lengths))]
     windows: list[list[int]] = []
     size = 0
     for index, (document, length) in enumerate(zip(documents, lengths)):
@@ -110,7 +112,7 @@ def bucket_batches(lengths: Sequence[int], batch_size: int,
     return batches
 
 
-def plan_batches(examples: Sequence[Example] | Encoded, max_tokens: int, batch_size: int,
+def plan_batches(examples: Sequence[Example] | Encoded, max_tokens: int | None, batch_size: int,
                  rng: np.random.Generator | None = None) -> list[list[list[int]]]:
     """The examples' `context_windows`, grouped by `bucket_batches`: each batch a list of
     at most `batch_size` encoder rows, each row a list of example indices."""

@@ -19,7 +19,7 @@ FILE.vocab.json (what a client needs to encode tokens and read tags):
     casings                  casing class names, id = index (see data/vocab.py `casing`)
     labels                   tag names, id = index, in `scheme`
     scheme, data_scheme      the labels' scheme and the training data's
-    document_context         tokens per encoder row (0: each sentence a row of its own)
+    document_context         tokens per encoder row (null: each sentence a row of its own)
     config                   the model's resolved config
 Without document context every row is one sentence: positions[b, t] = b * time + t.
 """

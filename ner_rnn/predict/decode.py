@@ -36,12 +36,13 @@ def evaluating(network: TaggerNetwork) -> Iterator[None]:
         network.train(was_training)
 
 
-def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor,
-           encoded: Encoded, nbest: int = 1, confidence: bool = False) -> Paths:
-    """The paths of every sentence of `encoded` (empty ones have none), in batches planned
-    over all of them (with document context: windows of their documents' sentences)."""
+def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor, encoded: Encoded,
+           batch_size: int, nbest: int = 1, confidence: bool = False) -> Paths:
+    """The paths of every sentence of `encoded` (empty ones have none), in batches of up
+    to `batch_size` encoder rows planned over all of them (with document context: windows
+    of their documents' sentences)."""
     if isinstance(network, OnnxBackend):  # an exported graph: best paths only
-        return network.decode(preprocessor, encoded, nbest, confidence)
+        return network.decode(preprocessor, encoded, batch_size, nbest, confidence)
     lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
     sentences = encoded.take(lines)  # the same tokens, in the same order
     tokens, count = encoded.words.size, len(encoded)
@@ -57,7 +58,7 @@ def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor,
                            preprocessor.config.model.scheme)
     device = next(network.parameters()).device
     with evaluating(network):
-        for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
+        for rows in preprocessor.batches(sentences, batch_size):
             batch = collate(sentences, rows).to(device)
             where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
             _decode_batch(network, batch, paths, where, lines[batch.indices], nbest, reader,

@@ -22,22 +22,23 @@ log = logging.getLogger(__name__)
 
 
 def predict(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
-            scheme: str) -> list[list[str]]:
+            scheme: str, batch_size: int) -> list[list[str]]:
     """Best tags of each sentence of `encoded` (with its document ids), written in
-    `scheme`; an empty sentence has none."""
+    `scheme`, decoded `batch_size` encoder rows at a time; an empty sentence has none."""
     labels, model_scheme = preprocessor.vocabs.labels.items, preprocessor.config.model.scheme
-    paths = decode(network, preprocessor, encoded)
+    paths = decode(network, preprocessor, encoded, batch_size)
     return Retagger(labels, model_scheme, scheme).tags(paths.tags, encoded.lengths)
 
 
 def evaluate(network: TaggerNetwork, preprocessor: Preprocessor,
              sentences: Sequence[Sentence], scheme: str) -> tuple[dict, list[list[str]]]:
     """conlleval scores of a tagged corpus whose tags are in `scheme`, and the predicted
-    tags in that scheme."""
+    tags in that scheme (decoded in batches of the model's `train.eval_batch_size`)."""
     encoded = encode_tokens(preprocessor.vocabs, [t for s in sentences for t in s.tokens],
                             [len(s.tokens) for s in sentences], preprocessor.char_length)
     predicted = predict(network, preprocessor,
-                        encoded.with_documents([s.document for s in sentences]), scheme)
+                        encoded.with_documents([s.document for s in sentences]), scheme,
+                        preprocessor.config.train.eval_batch_size)
     counts = Counts()
     for sentence, tags in zip(sentences, predicted):
         counts.add(sentence.tags, tags, scheme)

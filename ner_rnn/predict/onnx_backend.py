@@ -45,9 +45,9 @@ class OnnxBackend:
     def __init__(self, session, inputs: list[str], source: str):
         self.session, self.inputs, self.source = session, inputs, source
 
-    def decode(self, preprocessor: Preprocessor, encoded: Encoded, nbest: int = 1,
-               confidence: bool = False) -> Paths:
-        """The best path of every sentence of `encoded`, batched as `serve.decode.decode`
+    def decode(self, preprocessor: Preprocessor, encoded: Encoded, batch_size: int,
+               nbest: int = 1, confidence: bool = False) -> Paths:
+        """The best path of every sentence of `encoded`, batched as `predict.decode.decode`
         batches them (the same batches, so the same tags)."""
         if nbest > 1 or confidence:
             raise ValueError(f"{self.source}: an exported model gives the best tags only, "
@@ -55,7 +55,7 @@ class OnnxBackend:
         lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
         sentences = encoded.take(lines)
         tags = np.zeros(encoded.words.size, dtype=np.int64)  # (tokens,)
-        for rows in preprocessor.batches(sentences, preprocessor.config.train.eval_batch_size):
+        for rows in preprocessor.batches(sentences, batch_size):
             batch = collate(sentences, rows)
             where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
             tags[where] = self.best(batch)[batch.sentences.mask.numpy()]

@@ -113,7 +113,7 @@ def _with_documents(encoded: Iterator[tuple[list[int | None], Lines]]) -> Iterat
         yield replace(piece, encoded=replace(piece.encoded, documents=ids))
 
 
-def _chunks(pieces: Iterator[Lines], size: int, context: int) -> Iterator[Lines]:
+def _chunks(pieces: Iterator[Lines], size: int, context: int | None) -> Iterator[Lines]:
     """`size` lines at a time; with document context (windows of up to `context` tokens)
     a chunk ends before its last window, whose sentences go with the next chunk."""
     pending: list[Lines] = []
@@ -156,8 +156,8 @@ def _tag(tagger: Tagger, chunks: Iterator[Lines], options: TagOptions
          ) -> Iterator[tuple[int, Tagged]]:
     """(chunk number, tagged piece) for every piece of every chunk."""
     for number, chunk in enumerate(chunks):
-        paths = decode(tagger.network, tagger.preprocessor, chunk.encoded, options.nbest,
-                       options.confidence)
+        paths = decode(tagger.network, tagger.preprocessor, chunk.encoded, tagger.batch_size,
+                       options.nbest, options.confidence)
         tagged = Tagged(chunk.texts, chunk.encoded.lengths, chunk.offsets, paths,
                         chunk.windows)
         for start in range(0, len(tagged), PIECE_LINES):

@@ -15,7 +15,7 @@ from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import NerError, excerpt
-from ner_rnn.model.constants import MAX_NBEST
+from ner_rnn.model.constants import MAX_NBEST, TAG_BATCH_SIZE
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
 from ner_rnn.predict import evaluation
@@ -29,12 +29,17 @@ from ner_rnn.serve.results import Results, Tagged
 class Tagger:
     """A trained tagger: network, vocabularies and the config it was built from.
 
+    `batch_size` is how many encoder rows (sentences, or document context windows)
+    `tag` and `predict` run through the network at once; `evaluate` scores in batches of
+    the model's `train.eval_batch_size`, as training's dev scoring does.
+
     >>> Tagger.load("models/default").tag(["Apple is a great company ."])
     [{'tokens': [...], 'tags': [...], 'entities': [{'text': 'Apple', 'type': 'ORG', ...}]}]
     """
 
     def __init__(self, config: Config, vocabs: Vocabularies,
-                 network: TaggerNetwork | OnnxBackend, device: torch.device | None = None):
+                 network: TaggerNetwork | OnnxBackend, device: torch.device | None = None,
+                 batch_size: int = TAG_BATCH_SIZE):
         self.config = config
         self.vocabs = vocabs
         if isinstance(network, OnnxBackend):  # an exported graph runs on the CPU
@@ -43,25 +48,39 @@ class Tagger:
             self.device = device or next(network.parameters()).device
             self.network = network.to(self.device)
         self.preprocessor = Preprocessor(config, vocabs)
+        self.batch_size = batch_size
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "cpu",
-             implementation: str | None = None) -> Tagger:
+             implementation: str | None = None, batch_size: int = TAG_BATCH_SIZE) -> Tagger:
         """Load a model directory written by `ner-rnn train`, or a FILE.onnx written by
         `ner-rnn export` (run by onnxruntime on the CPU, with as many threads as torch
         uses; it gives the best tags only: no `nbest`, no `confidence`).
 
         `implementation` (`torch` or `native`) overrides the encoder implementation it
-        was trained with; predictions are identical either way.
+        was trained with; predictions are identical either way. `batch_size`: rows
+        tagged at a time (a positive int): speed and memory; results change by float
+        rounding at most.
         """
         _check_choice("implementation", implementation, _IMPLEMENTATIONS)
+        _check_batch_size(batch_size)  # before the model loads
         if is_export(directory):
             if implementation is not None or device not in ("cpu", "auto"):
                 raise ValueError(f"{directory}: an exported model runs as exported, on the "
                                  "CPU: no implementation, no device but cpu")
-            return cls(*load_export(directory, torch.get_num_threads()))
+            return cls(*load_export(directory, torch.get_num_threads()), batch_size=batch_size)
         config, vocabs, network = load_model(directory, implementation)
-        return cls(config, vocabs, network, resolve_device(device))
+        return cls(config, vocabs, network, resolve_device(device), batch_size)
+
+    @property
+    def batch_size(self) -> int:
+        """Encoder rows tagged at a time by `tag` and `predict` (default TAG_BATCH_SIZE)."""
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        _check_batch_size(value)
+        self._batch_size = value
 
     @property
     def scheme(self) -> str:
@@ -89,7 +108,8 @@ class Tagger:
         encoded = encode_tokens(self.vocabs, [token for tokens in sentences for token in tokens],
                                 lengths, self.preprocessor.char_length)
         return evaluation.predict(self.network, self.preprocessor,
-                                  _documents(encoded, documents), scheme or self.scheme)
+                                  _documents(encoded, documents), scheme or self.scheme,
+                                  self.batch_size)
 
     def tag(self, texts: Sequence[str], pretokenized: bool = False, scheme: str | None = None,
             nbest: int = 1, confidence: bool = False, documents: Sequence[int] | None = None
@@ -113,7 +133,7 @@ class Tagger:
         encoder = LineEncoder(self.vocabs, self.preprocessor.char_length, pretokenized)
         lines = encoder(texts)
         paths = decode(self.network, self.preprocessor, _documents(lines.encoded, documents),
-                       nbest, confidence)
+                       self.batch_size, nbest, confidence)
         tagged = Tagged(lines.texts, lines.encoded.lengths, lines.offsets, paths)
         return results.dicts(tagged)
 
@@ -132,6 +152,14 @@ class Tagger:
 
 
 _IMPLEMENTATIONS = EncoderConfig.__dataclass_fields__["implementation"].metadata["choices"]
+
+
+def _check_batch_size(value: object) -> None:
+    """A positive int, else a TypeError or ValueError saying what it got."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"batch_size must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"batch_size must be at least 1, got {value}")
 
 
 def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
