@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--implementation", choices=("torch", "native"), help=IMPLEMENTATION)
 
     tag = commands.add_parser("tag", help="tag sentences with a trained model")
-    tag.add_argument("--model", type=_path, required=True, help="model directory")
+    tag.add_argument("--model", type=_path, required=True,
+                     help="model directory, or a FILE.onnx `export` wrote (run by "
+                          "onnxruntime; not with --nbest, --confidence, --implementation, "
+                          "--device cuda)")
     tag.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to tag; `-` reads lines from stdin")
     tag.add_argument("--input", type=_path,
@@ -364,8 +367,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise NerError("--model needs --data FILE, a tagged corpus to score")
         from ner_rnn.data.corpus import read_scored_corpus
         from ner_rnn.predict.evaluation import warn_unseen_types
+        from ner_rnn.predict.onnx_backend import is_export
         from ner_rnn.serve.tagger import Tagger
 
+        if is_export(args.model):
+            raise NerError(f"--model {args.model}: evaluate needs the model directory, not "
+                           "an exported model (tag reads that)")
         if args.output:
             _refuse_output_over(args.output, args.data)
             _refuse_output_inside(args.output, args.model)
@@ -437,11 +444,15 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     from ner_rnn import distributed
+    from ner_rnn.predict.onnx_backend import is_export
     from ner_rnn.runtime import leave_cores_to, resolve_device, tagging_workers
     from ner_rnn.serve.streaming import TagOptions, tag_file
     from ner_rnn.serve.tagger import Tagger
 
     _refuse_options_of_other_formats(args)
+    export = is_export(args.model)
+    if export:
+        _refuse_options_of_exports(args)
     args.nbest = 1 if args.nbest is None else args.nbest
     _at_least_one("--nbest", args.nbest)
     _at_least_one("--chunk-size", args.chunk_size)
@@ -468,7 +479,7 @@ def run_tag(args: argparse.Namespace) -> int:
             _refuse_output_over_stdin(args.output, _stdin())
     if not args.output and sys.stdout is None:
         raise NerError("standard output is closed; give --output FILE")
-    world, device = distributed.join(resolve_device(args.device))
+    world, device = distributed.join(resolve_device("cpu" if export else args.device))
     if world.active and not (args.input and args.output):
         raise NerError("under torchrun, tag needs --input FILE and --output FILE")
     stream = _open_input(args)  # before the model loads: a missing file is reported at once
@@ -507,6 +518,18 @@ def _refuse_options_of_other_formats(args: argparse.Namespace) -> None:
             takers = [kind for kind, options in FORMAT_OPTIONS.items() if option in options]
             raise NerError(f"{option}: applies to --format {' or '.join(takers)} only, "
                            f"not {args.format}")
+
+
+def _refuse_options_of_exports(args: argparse.Namespace) -> None:
+    """What an exported model cannot do (it returns the best tags only, run by
+    onnxruntime on the CPU) is an error, not silently dropped."""
+    given = {"--nbest": args.nbest is not None, "--confidence": args.confidence,
+             "--implementation": args.implementation is not None,
+             "--device cuda": args.device == "cuda"}
+    for option, used in given.items():
+        if used:
+            raise NerError(f"{option}: not with an exported model ({args.model} gives the "
+                           "best tags only, on the CPU); tag with the model directory")
 
 
 def _tag_to_stdout(tagger, lines: Iterator[Line], options) -> None:

@@ -17,6 +17,7 @@ from ner_rnn.data.examples import Preprocessor
 from ner_rnn.model.constants import MAX_NBEST, NEG_INF
 from ner_rnn.model.decoding import Potentials, log_partition, marginals
 from ner_rnn.model.network import TaggerNetwork
+from ner_rnn.predict.onnx_backend import OnnxBackend
 from ner_rnn.predict.paths import Paths
 from ner_rnn.predict.spans import SpanReader
 
@@ -35,11 +36,13 @@ def evaluating(network: TaggerNetwork) -> Iterator[None]:
         network.train(was_training)
 
 
-def decode(network: TaggerNetwork, preprocessor: Preprocessor, encoded: Encoded,
+def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor, encoded: Encoded,
            batch_size: int, nbest: int = 1, confidence: bool = False) -> Paths:
     """The paths of every sentence of `encoded` (empty ones have none), in batches of up
     to `batch_size` encoder rows planned over all of them (with document context: windows
     of their documents' sentences)."""
+    if isinstance(network, OnnxBackend):  # an exported graph: best paths only
+        return network.decode(preprocessor, encoded, batch_size, nbest, confidence)
     lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
     sentences = encoded.take(lines)  # the same tokens, in the same order
     tokens, count = encoded.words.size, len(encoded)

@@ -14,12 +14,13 @@ from ner_rnn.data.encoding import Encoded, encode_tokens
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.schemes import detect_scheme
 from ner_rnn.data.vocab import Vocabularies
-from ner_rnn.errors import excerpt
+from ner_rnn.errors import NerError, excerpt
 from ner_rnn.model.constants import MAX_NBEST, TAG_BATCH_SIZE
 from ner_rnn.model.network import TaggerNetwork
 from ner_rnn.model_dir import load_model
 from ner_rnn.predict import evaluation
 from ner_rnn.predict.decode import decode
+from ner_rnn.predict.onnx_backend import OnnxBackend, is_export, load_export
 from ner_rnn.runtime import resolve_device
 from ner_rnn.serve.lines import LineEncoder
 from ner_rnn.serve.results import Results, Tagged
@@ -36,19 +37,25 @@ class Tagger:
     [{'tokens': [...], 'tags': [...], 'entities': [{'text': 'Apple', 'type': 'ORG', ...}]}]
     """
 
-    def __init__(self, config: Config, vocabs: Vocabularies, network: TaggerNetwork,
-                 device: torch.device | None = None, batch_size: int = TAG_BATCH_SIZE):
+    def __init__(self, config: Config, vocabs: Vocabularies,
+                 network: TaggerNetwork | OnnxBackend, device: torch.device | None = None,
+                 batch_size: int = TAG_BATCH_SIZE):
         self.config = config
         self.vocabs = vocabs
-        self.device = device or next(network.parameters()).device
-        self.network = network.to(self.device)
+        if isinstance(network, OnnxBackend):  # an exported graph runs on the CPU
+            self.device, self.network = torch.device("cpu"), network
+        else:
+            self.device = device or next(network.parameters()).device
+            self.network = network.to(self.device)
         self.preprocessor = Preprocessor(config, vocabs)
         self.batch_size = batch_size
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "cpu",
              implementation: str | None = None, batch_size: int = TAG_BATCH_SIZE) -> Tagger:
-        """Load a model directory written by `ner-rnn train`.
+        """Load a model directory written by `ner-rnn train`, or a FILE.onnx written by
+        `ner-rnn export` (run by onnxruntime on the CPU, with as many threads as torch
+        uses; it gives the best tags only: no `nbest`, no `confidence`).
 
         `implementation` (`torch` or `native`) overrides the encoder implementation it
         was trained with; predictions are identical either way. `batch_size`: rows
@@ -57,6 +64,11 @@ class Tagger:
         """
         _check_choice("implementation", implementation, _IMPLEMENTATIONS)
         _check_batch_size(batch_size)  # before the model loads
+        if is_export(directory):
+            if implementation is not None or device not in ("cpu", "auto"):
+                raise ValueError(f"{directory}: an exported model runs as exported, on the "
+                                 "CPU: no implementation, no device but cpu")
+            return cls(*load_export(directory, torch.get_num_threads()), batch_size=batch_size)
         config, vocabs, network = load_model(directory, implementation)
         return cls(config, vocabs, network, resolve_device(device), batch_size)
 
@@ -132,6 +144,8 @@ class Tagger:
         Predictions are written in the corpus's own scheme (detected unless given).
         """
         _check_choice("scheme", scheme, SCHEMES)
+        if isinstance(self.network, OnnxBackend):
+            raise NerError("evaluate needs the model directory, not an exported model")
         scheme = scheme or detect_scheme([s.tags for s in sentences], "the sentences",
                                           [s.line for s in sentences])
         return evaluation.evaluate(self.network, self.preprocessor, sentences, scheme)

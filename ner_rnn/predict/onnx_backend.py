@@ -1,0 +1,74 @@
+"""Tagging with an exported graph (`ner-rnn export`) through onnxruntime: our tokeniser,
+batches and output formats, the graph in place of the network. The graph returns the
+best path of each sentence and no scores, so it gives neither k best paths nor
+confidences."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+
+from ner_rnn.config import Config
+from ner_rnn.data.batching import Batch, collate
+from ner_rnn.data.encoding import Encoded
+from ner_rnn.data.examples import Preprocessor
+from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.predict.paths import Paths
+
+
+def is_export(path: str | Path) -> bool:
+    """Whether `--model path` names an exported graph rather than a model directory: a
+    file, or a path ending in .onnx (which, missing, is reported as a missing file)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return Path(path).suffix == ".onnx"
+
+
+def load_export(path: str | Path, threads: int | None = None
+                ) -> tuple[Config, Vocabularies, OnnxBackend]:
+    """The config, vocabularies and backend of the export at `path` (as `load_model`
+    gives a model directory's); `threads`: onnxruntime's (see `read_export`)."""
+    from ner_rnn.export.reading import export_parts, read_export  # the exporters: on use
+
+    session, description = read_export(path, threads)
+    return *export_parts(path, description), OnnxBackend(session, description["inputs"],
+                                                         str(path))
+
+
+class OnnxBackend:
+    """An exported tagger graph in an onnxruntime session on the CPU."""
+
+    def __init__(self, session, inputs: list[str], source: str):
+        self.session, self.inputs, self.source = session, inputs, source
+
+    def decode(self, preprocessor: Preprocessor, encoded: Encoded, batch_size: int,
+               nbest: int = 1, confidence: bool = False) -> Paths:
+        """The best path of every sentence of `encoded`, batched as `predict.decode.decode`
+        batches them (the same batches, so the same tags)."""
+        if nbest > 1 or confidence:
+            raise ValueError(f"{self.source}: an exported model gives the best tags only, "
+                             "without nbest or confidence; use the model directory")
+        lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
+        sentences = encoded.take(lines)
+        tags = np.zeros(encoded.words.size, dtype=np.int64)  # (tokens,)
+        for rows in preprocessor.batches(sentences, batch_size):
+            batch = collate(sentences, rows)
+            where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
+            tags[where] = self.best(batch)[batch.sentences.mask.numpy()]
+        return Paths(tags)
+
+    def best(self, batch: Batch) -> np.ndarray:
+        """int64 (batch, time): each sentence's best tag ids, 0 on padding."""
+        return self.session.run(None, self.feeds(batch))[0]
+
+    def feeds(self, batch: Batch) -> dict[str, np.ndarray]:
+        """The graph's inputs (see `ner_rnn.export.files`) from a collated batch."""
+        rows, sentences = batch.rows, batch.sentences
+        tensors = {"words": rows.words, "casing": rows.casing, "chars": rows.chars,
+                   "spelling": rows.spelling, "lengths": rows.lengths,
+                   "positions": sentences.positions, "sentence_lengths": sentences.lengths}
+        return {name: tensors[name].numpy() for name in self.inputs}
