@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from ner_rnn.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
@@ -47,3 +49,14 @@ def floats_apart(value):
         return item
 
     return strip(value), floats
+
+
+def train_small(directory, *overrides):
+    """A small model trained for one epoch on the sample corpus (overrides: --set KEY=VALUE)."""
+    sets = ["train.epochs=1", f"data.train={SAMPLE / 'train.conll'}",
+            f"data.dev={SAMPLE / 'dev.conll'}", "data.test=null", "model.encoder.hidden_size=16",
+            *overrides]
+    assert main(["train", "--config", str(ROOT / "configs" / "default.yaml"),
+                 "--output-dir", str(directory),
+                 *(part for key in sets for part in ("--set", key))]) == 0
+    return directory

@@ -13,7 +13,7 @@ from ner_rnn.cli import main
 from ner_rnn.export.files import VERSION_KEY
 from ner_rnn.serve.tagger import Tagger
 from tests.conftest import ROOT, SAMPLE
-from tests.test_export import train
+from tests.conftest import train_small as train
 
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

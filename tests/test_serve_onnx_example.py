@@ -8,12 +8,15 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from ner_rnn.cli import main
 from ner_rnn.data.batching import context_windows
 from ner_rnn.data.conll import read_conll
 from tests.conftest import ROOT, SAMPLE
-from tests.test_export import train  # skips this module without onnxruntime
+from tests.conftest import train_small as train
+
+pytest.importorskip("onnxruntime")
 
 CLIENT = ROOT / "examples" / "serve_onnx.py"
 # Runs the script given first with the rest as its arguments, after making every import

@@ -129,7 +129,11 @@ class GatheredCharCNN(nn.Module):
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
         """chars: long (words, chars) -> float (words, filters)."""
         table, windows = self.original.lookup(chars)
-        sums = F.embedding(windows, table).sum(dim=2)  # (chars, words, filters)
+        # one gather a window offset (width is fixed in the graph): no (chars, words,
+        # width, filters) intermediate
+        sums = F.embedding(windows[..., 0], table)  # (chars, words, filters)
+        for offset in range(1, self.original.width):
+            sums = sums + F.embedding(windows[..., offset], table)
         return sums.amax(dim=0) + self.original.window.bias  # (words, filters)
 
 
