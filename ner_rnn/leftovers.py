@@ -4,8 +4,8 @@ An atomic write fills `.FILE.HOST.PID.XXXXXXXX.tmp` beside its target; a trainin
 stages its model in `.NAME.staging-HOST.PID.XXXXXXXX` beside its destination (HOST this
 machine's name, PID the writing process, X eight random characters). `kill -9` or a
 power cut leaves them behind; `remove_leftovers` removes those whose name matches one of
-these patterns exactly, that were made on this host, whose process is gone and that are
-not symlinks. Nothing else is touched, and a symlink is never followed.
+these patterns exactly, that were made on this host by this user, whose process is gone
+and that are not symlinks. Nothing else is touched, and a symlink is never followed.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def remove_leftovers(directory: str | Path) -> None:
         if not entry.name.startswith("."):
             continue
         try:
+            if entry.stat(follow_symlinks=False).st_uid != os.geteuid():
+                continue  # another user's: never ours, whatever its name
             if (match := temp.fullmatch(entry.name)) and entry.is_file(follow_symlinks=False):
                 if not _alive(int(match["pid"])):
                     os.unlink(entry.path)  # were it swapped for a link now, only the link goes

@@ -167,3 +167,13 @@ def test_train_after_kill_9_leaves_no_leftovers(corpus, tmp_path):  # noqa: F811
     assert names(tmp_path) == ["model"]
     assert not [name for name in names(destination) if name.startswith(".")]
 
+
+
+def test_another_users_leftovers_are_kept(tmp_path, dead_pid, monkeypatch):
+    """A name like ours with a dead pid, owned by someone else, is not ours to remove."""
+    temp = tmp_path / temp_name("out.txt", dead_pid)
+    temp.write_text("theirs")
+    staging = make_staging(tmp_path / staging_name("model", dead_pid))
+    monkeypatch.setattr("ner_rnn.leftovers.os.geteuid", lambda: temp.stat().st_uid + 1)
+    remove_leftovers(tmp_path)
+    assert temp.exists() and (staging / "weights.pt").exists()
