@@ -61,14 +61,14 @@ def main(model: str) -> None:
     if (vocab.get("format"), vocab.get("format_version")) != ("ner_rnn-export", 1):
         sys.exit(f"error: {model}.vocab.json: not a ner_rnn export of format version 1")
     ids = {key: {item: i for i, item in enumerate(vocab[key])} for key in ("words", "chars")}
-    session = onnxruntime.InferenceSession(model)
+    run = onnxruntime.InferenceSession(model).run
     text = sys.stdin.buffer.read().decode("utf-8-sig")
     lines = text.removesuffix("\n").split("\n") if text else []
     sentences = [re.findall(r"[^ \t]+", line.rstrip("\r")) for line in lines]
     tags = {}  # each sentence's label ids, padded (zip with its tokens drops the padding)
     rows = windows(sentences, vocab["document_context"] or 0)
     for batch in (rows[first:first + 32] for first in range(0, len(rows), 32)):  # 32 rows a run
-        found = session.run(["tags"], feeds(vocab, ids, [[sentences[i] for i in r] for r in batch]))[0]
+        found = run(["tags"], feeds(vocab, ids, [[sentences[i] for i in r] for r in batch]))[0]
         tags.update(zip((i for row in batch for i in row), found))  # found: (sentences, time)
     out = ("".join(f"{t}\t{vocab['labels'][j]}\n" for t, j in zip(tokens, tags.get(i, ()))) + "\n"
            for i, tokens in enumerate(sentences))  # an empty line has no tags
