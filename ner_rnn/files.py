@@ -10,6 +10,8 @@ that redirected it goes on writing to that file. A replaced file keeps its permi
 a new one gets them from the umask, like any file a shell creates. The temp file is
 named `.FILE.HOST.PID.XXXXXXXX.tmp`, and each write first removes the ones that killed
 processes of this host left in that directory (see `leftovers`).
+Files that belong together (`atomic_write_together`) are all written before any is
+renamed into place; those are regular files only.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
             raise NerError(f"{path}: not a regular file, a character device or a pipe; "
                            "refusing to write to it")
         _write_through(path, write)
-    elif mode is not None and _names_open_descriptor(path):
+    elif mode is not None and names_open_descriptor(path):
         _write_through(path, write)
     else:
         _replace(Path(os.path.realpath(path)), path, write, mode)
@@ -53,7 +55,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
 _DESCRIPTOR = re.compile(r"/proc/[^/]+/fd/[^/]+")
 
 
-def _names_open_descriptor(path: Path) -> bool:
+def names_open_descriptor(path: Path) -> bool:
     """Whether `path` leads through `/proc/PID/fd/N` (as `/dev/stdout` and `/dev/fd/N`
     do), following symlinks one at a time."""
     for _ in range(40):  # as many links as the kernel follows
@@ -125,3 +127,70 @@ def path_text(path: str | Path) -> str:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` as UTF-8 to `path` atomically (see `atomic_write`)."""
     atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_together(writes: list[tuple[Path, Callable[[Path], None]]]) -> None:
+    """Write regular files (or new paths; symlinks followed) that belong together: each
+    `write(target)` fills a temp file beside its file, and only once all are filled are
+    they renamed into place. A failed write leaves every old file untouched and no temp
+    file behind. Were a rename refused after others were done (all but impossible: the
+    temp files lie beside their targets), those already in place are removed, so no new
+    file is left beside an old one it does not belong with.
+    """
+    targets, temps = [], []
+    try:
+        for path, write in writes:
+            path = Path(path)
+            mode = _regular_mode(path)
+            target = Path(os.path.realpath(path))
+            remove_leftovers(target.parent)
+            try:
+                fd, temp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp",
+                                            dir=target.parent)
+                os.close(fd)
+                temps.append(temp)
+                write(Path(temp))
+                os.chmod(temp, stat.S_IMODE(mode) if mode is not None
+                         else 0o666 & ~current_umask())
+                _sync(temp)
+            except OSError as error:
+                raise NerError(f"{path}: cannot write ({error.strerror})") from None
+            targets.append((path, target))
+        for done, (temp, (path, target)) in enumerate(zip(temps, targets)):
+            try:
+                os.replace(temp, target)
+            except OSError as error:
+                for _, placed in targets[:done]:
+                    _unlink_quietly(placed)
+                removed = "".join(f"; {shown} removed" for shown, _ in targets[:done])
+                raise NerError(f"{path}: cannot write ({error.strerror}){removed}") from None
+    finally:
+        for temp in temps:
+            _unlink_quietly(temp)
+    for directory in {target.parent for _, target in targets}:
+        try:
+            _sync(directory)
+        except OSError:
+            pass  # as in `_replace`
+
+
+def _regular_mode(path: Path) -> int | None:
+    """The mode of the regular file at `path` (None: none there); anything else refused."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise NerError(f"{path}: is a directory, expected a file")
+    if not stat.S_ISREG(mode) or names_open_descriptor(path):
+        raise NerError(f"{path}: not a regular file; refusing to write to it")
+    return mode
+
+
+def _unlink_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # already gone

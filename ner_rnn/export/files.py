@@ -32,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +46,8 @@ from ner_rnn.config import to_dict
 from ner_rnn.data.vocab import CASINGS
 from ner_rnn.errors import NerError, shorten
 from ner_rnn.export.graph import TaggerGraph, exportable
-from ner_rnn.files import atomic_write, atomic_write_text
+from ner_rnn.files import atomic_write_together, names_open_descriptor
+from ner_rnn.leftovers import temp_prefix
 from ner_rnn.model_dir import load_model
 
 EXPORT_VERSION = 1
@@ -63,8 +66,7 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
         raise NerError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     output = Path(output)
     for path in (output, vocab_path(output)):
-        if path.exists() and not overwrite:
-            raise NerError(f"{path}: already exists; pass --overwrite to replace it")
+        check_target(path, overwrite)
     config, vocabs, network = load_model(model)
     chars = config.model.embeddings.char.type is not None
     graph = TaggerGraph(exportable(network, config.model.encoder.implementation), chars).eval()
@@ -81,8 +83,45 @@ def export_model(model: str | Path, output: str | Path, format: str = "onnx",
     save = _save_onnx if format == "onnx" else _save_program
     with tracing():
         program = capture(graph)
-        atomic_write(output, lambda temp: save(graph, program, digest, temp))
-    atomic_write_text(vocab_path(output), text)
+        atomic_write_together([
+            (output, lambda temp: save(graph, program, digest, temp)),
+            (vocab_path(output), lambda temp: temp.write_text(text, encoding="utf-8"))])
+
+
+def check_target(path: Path, overwrite: bool) -> None:
+    """Refuse, before the long trace, a `path` the export could not write: one that is
+    not a regular file (a directory, a device, a pipe, `/dev/stdout`: an export is two
+    files), one already there without `overwrite`, one in no writable directory, or a
+    name too long for its directory once its temp file's part is added. A symlink is
+    written through: the file it points to is checked, and replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise NerError(f"{path}: is a directory, expected a file")
+    if mode is not None and (not stat.S_ISREG(mode) or names_open_descriptor(path)):
+        raise NerError(f"{path}: not a regular file; an export is two files (FILE and "
+                       "FILE.vocab.json), written to regular files only")
+    if mode is not None and not overwrite:
+        raise NerError(f"{path}: already exists; pass --overwrite to replace it")
+    target = Path(os.path.realpath(path))
+    try:
+        if not stat.S_ISDIR(os.stat(target.parent).st_mode):
+            raise NerError(f"{path}: {target.parent} is not a directory")
+        name_max = os.pathconf(target.parent, "PC_NAME_MAX")
+    except FileNotFoundError:
+        raise NerError(f"{path}: no directory {target.parent}") from None
+    except OSError as error:
+        raise NerError(f"{path}: cannot write ({error.strerror})") from None
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise NerError(f"{path}: cannot write in {target.parent} (permission denied)")
+    spare = name_max - len(os.fsencode(temp_prefix(""))) - len("XXXXXXXX.tmp")
+    if len(os.fsencode(target.name)) > spare:
+        raise NerError(f"{path}: file name too long ({len(os.fsencode(target.name))} "
+                       f"bytes; at most {spare} here)")
 
 
 def example_inputs(names: list[str]) -> tuple[torch.Tensor, ...]:
