@@ -60,8 +60,8 @@ class Tagger:
 
         `implementation` (`torch` or `native`) overrides the encoder implementation it
         was trained with; predictions are identical either way. `batch_size`: rows
-        tagged at a time (a positive integer, numpy ones too): speed and memory; results change by float
-        rounding at most.
+        tagged at a time (a positive integer, numpy ones too): speed and memory; results
+        change by float rounding at most.
         """
         _check_choice("implementation", implementation, _IMPLEMENTATIONS)
         _check_batch_size(batch_size)  # before the model loads
