@@ -220,6 +220,28 @@ def test_a_vocab_json_of_another_graph_is_one_line(exported, tmp_path, capsys):
         Tagger.load(graph).tag(["zqxv flew ."])
 
 
+class FailingSession:
+    """An onnxruntime session whose every run raises `error`."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def run(self, *_):
+        raise self.error
+
+
+def test_running_out_of_memory_in_the_graph_stays_a_memory_error(exported):
+    tagger = Tagger.load(exported[1])
+    tagger.network.session = FailingSession(RuntimeError(
+        "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for "
+        "requested buffer of size 800000000"))
+    with pytest.raises(MemoryError):
+        tagger.tag(["Maria flew ."])
+    tagger.network.session = FailingSession(MemoryError())
+    with pytest.raises(MemoryError):
+        tagger.tag(["Maria flew ."])
+
+
 def test_a_torch_export_program_is_named(tmp_path, capsys):
     program = tmp_path / "tagger.pt2"
     with zipfile.ZipFile(program, "w") as archive:  # as torch.export saves one

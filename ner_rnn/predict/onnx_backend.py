@@ -41,6 +41,9 @@ def load_export(path: str | Path, threads: int | None = None
                                        len(vocabs.labels.items))
 
 
+_ALLOCATION_FAILED = "Failed to allocate memory"  # onnxruntime's allocator, out of memory
+
+
 class OnnxBackend:
     """An exported tagger graph in an onnxruntime session on the CPU; `labels`: how many
     tags its FILE.vocab.json names (the ids the graph may return)."""
@@ -72,7 +75,11 @@ class OnnxBackend:
 
         try:
             tags = self.session.run(None, self.feeds(batch))[0]  # (batch, time)
+        except MemoryError:
+            raise
         except Exception as error:  # noqa: BLE001 (onnxruntime's run errors have no common type)
+            if _ALLOCATION_FAILED in str(error):  # out of memory, not a wrong graph
+                raise MemoryError(str(error)) from None
             raise ModelError(f"{self.source}: the graph failed ({onnxruntime_detail(error)}); "
                              "are the graph and its .vocab.json one export?") from None
         wrong = tags[(tags < 0) | (tags >= self.labels)]  # (wrong ids,)
