@@ -116,6 +116,9 @@ def test_a_numpy_integer_batch_size_is_accepted(exported):
         assert tagger.tag(texts) == Tagger.load(path).tag(texts)
     with pytest.raises(TypeError, match="batch_size must be an int, got bool"):
         Tagger.load(graph, batch_size=True)
+    assert Tagger.load(model).tag(texts, nbest=np.int64(2)) == Tagger.load(model).tag(
+        texts, nbest=2)
+    assert Tagger.load(graph).tag(texts, nbest=np.int64(1)) == Tagger.load(graph).tag(texts)
 
 
 def refused(graph, capsys) -> str:

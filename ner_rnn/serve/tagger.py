@@ -127,10 +127,11 @@ class Tagger:
         """
         results = self.results(scheme)  # checks `scheme` before any work
         texts = _strings(texts, "texts", "lines")
-        if not isinstance(nbest, int) or isinstance(nbest, bool):
+        if not isinstance(nbest, numbers.Integral) or isinstance(nbest, bool):
             raise TypeError(f"nbest must be an int, got {type(nbest).__name__}")
         if not 1 <= nbest <= MAX_NBEST:
             raise ValueError(f"nbest must be from 1 to {MAX_NBEST}, got {nbest}")
+        nbest = int(nbest)
         encoder = LineEncoder(self.vocabs, self.preprocessor.char_length, pretokenized)
         lines = encoder(texts)
         paths = decode(self.network, self.preprocessor, _documents(lines.encoded, documents),
