@@ -367,12 +367,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise NerError("--model needs --data FILE, a tagged corpus to score")
         from ner_rnn.data.corpus import read_scored_corpus
         from ner_rnn.predict.evaluation import warn_unseen_types
-        from ner_rnn.predict.onnx_backend import is_export
         from ner_rnn.serve.tagger import Tagger
 
-        if is_export(args.model):
-            raise NerError(f"--model {args.model}: evaluate needs the model directory, not "
-                           "an exported model (tag reads that)")
+        _refuse_export("evaluate", args.model)
         if args.output:
             _refuse_output_over(args.output, args.data)
             _refuse_output_inside(args.output, args.model)
@@ -425,6 +422,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     if args.examples < 0:
         raise NerError(f"--examples: expected a number >= 0, got {args.examples}")
+    _refuse_export("report", args.model)
     output = args.output or ("report.html" if args.format == "html" else None)
     if output:
         _refuse_output_over(output, args.data)
@@ -474,7 +472,10 @@ def run_tag(args: argparse.Namespace) -> int:
     if args.input and args.output:
         _refuse_output_over(args.output, args.input)
     if args.output:
-        _refuse_output_inside(args.output, args.model)
+        if export:
+            _refuse_output_over_export(args.output, args.model)
+        else:
+            _refuse_output_inside(args.output, args.model)
         if args.sentences == ["-"] and _stdin() is not None:
             _refuse_output_over_stdin(args.output, _stdin())
     if not args.output and sys.stdout is None:
@@ -523,7 +524,7 @@ def _refuse_options_of_other_formats(args: argparse.Namespace) -> None:
 def _refuse_options_of_exports(args: argparse.Namespace) -> None:
     """What an exported model cannot do (it returns the best tags only, run by
     onnxruntime on the CPU) is an error, not silently dropped."""
-    given = {"--nbest": args.nbest is not None, "--confidence": args.confidence,
+    given = {"--nbest": args.nbest not in (None, 1), "--confidence": args.confidence,
              "--implementation": args.implementation is not None,
              "--device cuda": args.device == "cuda"}
     for option, used in given.items():
@@ -624,3 +625,39 @@ def _refuse_output_inside(output: str, model: str) -> None:
     if os.path.commonpath([directory, target]) == directory:
         raise NerError(f"--output {output}: is inside the model directory {model}; "
                        "choose an output outside it")
+
+
+def _refuse_output_over_export(output: str, model: str) -> None:
+    """An output over an exported model's FILE or FILE.vocab.json would replace it (the
+    same file under another name too: a symlink, a hard link)."""
+    from ner_rnn.export.files import vocab_path
+
+    if _same_file(output, model):
+        raise NerError(f"--output {output}: is the exported model {model}; choose another "
+                       "output")
+    vocab = vocab_path(model)
+    if _same_file(output, vocab):
+        raise NerError(f"--output {output}: is {vocab}, the vocabularies of the exported "
+                       f"model {model}; choose another output")
+
+
+def _same_file(one: str | os.PathLike, other: str | os.PathLike) -> bool:
+    """Whether two paths name one file: the same device and inode where both exist, else
+    the same path once symlinks are resolved."""
+    try:
+        first, second = os.stat(one), os.stat(other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def _refuse_export(command: str, model: str) -> None:
+    """evaluate and report score with the network itself: not with an exported model (nor
+    with one file of a model directory)."""
+    from ner_rnn.export.reading import refuse_model_file
+    from ner_rnn.predict.onnx_backend import is_export
+
+    refuse_model_file(model)
+    if is_export(model):
+        raise NerError(f"--model {model}: {command} needs the model directory, not an "
+                       "exported model (tag reads that)")

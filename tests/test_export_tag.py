@@ -2,15 +2,22 @@
 by onnxruntime tags byte for byte as the model directory does; a file that is not such an
 export is one error line naming it."""
 
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ner_rnn.cli import main
-from ner_rnn.export.files import VERSION_KEY
+from ner_rnn.errors import NerError
+from ner_rnn.export import reading
+from ner_rnn.export.files import VERSION_KEY, VOCAB_HASH_KEY
 from ner_rnn.serve.tagger import Tagger
 from tests.conftest import ROOT, SAMPLE
 from tests.conftest import train_small as train
@@ -75,11 +82,43 @@ def test_options_that_need_the_model_directory_are_refused(exported, option, cap
     assert capsys.readouterr().err.strip().splitlines() == [expected]
 
 
-def test_evaluate_is_refused_with_an_export(exported, capsys):
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_evaluate_and_report_are_refused_with_an_export(exported, command, tmp_path, capsys):
     _, graph = exported
-    assert main(["evaluate", "--model", str(graph), "--data",
-                 str(SAMPLE / "test.conll")]) == 2
-    assert "evaluate needs the model directory" in capsys.readouterr().err
+    assert main([command, "--model", str(graph), "--data", str(SAMPLE / "test.conll"),
+                 "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        (f"error: --model {graph}: {command} needs the model directory, not an exported "
+         "model (tag reads that)")]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_python_api_names_the_export_it_cannot_evaluate_with(exported):
+    _, graph = exported
+    with pytest.raises(NerError, match=f"^{graph}: evaluate needs the model directory"):
+        Tagger.load(graph).evaluate([])
+
+
+def test_nbest_1_is_the_best_path_and_allowed(exported, capsys):
+    _, graph = exported
+    assert main(["tag", "--model", str(graph), "Maria flew to Berlin ."]) == 0
+    best = capsys.readouterr().out
+    assert main(["tag", "--model", str(graph), "Maria flew to Berlin .", "--nbest", "1"]) == 0
+    assert capsys.readouterr().out == best
+
+
+def test_a_numpy_integer_batch_size_is_accepted(exported):
+    model, graph = exported
+    texts = ["Maria flew to Berlin ."]
+    for path in (model, graph):
+        tagger = Tagger.load(path, batch_size=np.int64(4))
+        assert tagger.batch_size == 4 and type(tagger.batch_size) is int
+        assert tagger.tag(texts) == Tagger.load(path).tag(texts)
+    with pytest.raises(TypeError, match="batch_size must be an int, got bool"):
+        Tagger.load(graph, batch_size=True)
+    assert Tagger.load(model).tag(texts, nbest=np.int64(2)) == Tagger.load(model).tag(
+        texts, nbest=2)
+    assert Tagger.load(graph).tag(texts, nbest=np.int64(1)) == Tagger.load(graph).tag(texts)
 
 
 def refused(graph, capsys) -> str:
@@ -98,6 +137,134 @@ def copy(exported, tmp_path, data: bytes | None = None):
     (tmp_path / "copy.onnx.vocab.json").write_bytes(
         graph.with_name(graph.name + ".vocab.json").read_bytes())
     return target
+
+
+def export_copy(exported, tmp_path):
+    """(FILE.onnx, FILE.onnx.vocab.json) copied under tmp_path."""
+    graph = copy(exported, tmp_path)
+    return graph, tmp_path / "copy.onnx.vocab.json"
+
+
+def test_output_over_the_export_or_its_vocabularies_is_refused(exported, tmp_path, capsys):
+    graph, vocab = export_copy(exported, tmp_path)
+    before = graph.read_bytes(), vocab.read_bytes()
+    (tmp_path / "link.json").symlink_to(vocab)
+    os.link(graph, tmp_path / "hard.onnx")
+    expected = {
+        vocab: f"is {vocab}, the vocabularies of the exported model {graph}",
+        tmp_path / "link.json": f"is {vocab}, the vocabularies of the exported model {graph}",
+        graph: f"is the exported model {graph}",
+        tmp_path / "hard.onnx": f"is the exported model {graph}"}
+    for output, message in expected.items():
+        assert main(["tag", "--model", str(graph), "--input", str(SAMPLE / "test.conll"),
+                     "--input-format", "conll", "--output", str(output)]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"error: --output {output}: {message}; choose another output"]
+    assert (graph.read_bytes(), vocab.read_bytes()) == before
+    assert tag(graph, tmp_path / "tags.json")  # the export still tags
+
+
+def test_a_vocab_json_that_is_not_a_regular_file_is_refused(exported, tmp_path, capsys):
+    graph, vocab = export_copy(exported, tmp_path)
+    vocab.unlink()
+    os.mkfifo(vocab)
+
+    def hung(*_):
+        raise TimeoutError("reading the FIFO hangs")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        assert refused(graph, capsys) == f"error: {vocab}: not a regular file"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    vocab.unlink()
+    vocab.symlink_to("/dev/zero")  # endless: never read
+    assert refused(graph, capsys) == f"error: {vocab}: not a regular file"
+
+
+def test_a_vocab_json_over_the_cap_is_refused_unread(exported, tmp_path, monkeypatch, capsys):
+    graph, vocab = export_copy(exported, tmp_path)
+    assert reading.MAX_VOCAB_BYTES == 1 << 30
+    monkeypatch.setattr(reading, "MAX_VOCAB_BYTES", vocab.stat().st_size - 1, raising=False)
+    assert refused(graph, capsys) == (f"error: {vocab}: larger than 0 GiB, more than an "
+                                      "export ever holds")
+
+
+def rehashed(exported, tmp_path, edit) -> Path:
+    """A copy of the export whose vocab.json `edit` changed, its hash put in the graph."""
+    graph, vocab = export_copy(exported, tmp_path)
+    description = json.loads(vocab.read_text())
+    edit(description)
+    vocab.write_text(json.dumps(description))
+    model = onnx.load(str(graph))
+    for entry in model.metadata_props:
+        if entry.key == VOCAB_HASH_KEY:
+            entry.value = hashlib.sha256(vocab.read_bytes()).hexdigest()
+    graph.write_bytes(model.SerializeToString())
+    return graph
+
+
+def test_a_vocab_json_of_another_graph_is_one_line(exported, tmp_path, capsys):
+    graph = rehashed(exported, tmp_path, lambda d: d.update(labels=d["labels"][:1]))
+    line = refused(graph, capsys)
+    assert "the graph gave tag id" in line and "names 1 labels; are they one export?" in line
+
+    def more_words(description):  # ids past the graph's embedding rows
+        description["words"] += [f"zq{i}" for i in range(10**5)] + ["zqxv"]
+
+    graph = rehashed(exported, tmp_path, more_words)
+    assert main(["tag", "--model", str(graph), "zqxv flew ."]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: {graph}: the graph failed (")
+    assert line.endswith("are the graph and its .vocab.json one export?")
+    with pytest.raises(NerError, match=f"^{graph}: the graph failed"):
+        Tagger.load(graph).tag(["zqxv flew ."])
+
+
+class FailingSession:
+    """An onnxruntime session whose every run raises `error`."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def run(self, *_):
+        raise self.error
+
+
+def test_running_out_of_memory_in_the_graph_stays_a_memory_error(exported):
+    tagger = Tagger.load(exported[1])
+    tagger.network.session = FailingSession(RuntimeError(
+        "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for "
+        "requested buffer of size 800000000"))
+    with pytest.raises(MemoryError):
+        tagger.tag(["Maria flew ."])
+    tagger.network.session = FailingSession(MemoryError())
+    with pytest.raises(MemoryError):
+        tagger.tag(["Maria flew ."])
+
+
+def test_a_torch_export_program_is_named(tmp_path, capsys):
+    program = tmp_path / "tagger.pt2"
+    with zipfile.ZipFile(program, "w") as archive:  # as torch.export saves one
+        archive.writestr("tagger/archive_format", "pt2")
+    assert refused(program, capsys) == (
+        f"error: {program}: a torch.export program (`export --format torch`), which tag "
+        "cannot read; tag reads ONNX exports (`export --format onnx`) and model directories")
+
+
+@pytest.mark.parametrize("name", ["weights.pt", "config.yaml", "vocab.json"])
+@pytest.mark.parametrize("command", ["tag", "evaluate", "report"])
+def test_a_file_of_the_model_directory_points_to_the_directory(exported, name, command,
+                                                                capsys):
+    model, _ = exported
+    data = [] if command == "tag" else ["--data", str(SAMPLE / "test.conll")]
+    text = ["Maria flew ."] if command == "tag" else []
+    assert main([command, "--model", str(model / name), *data, *text]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        (f"error: {model / name}: a file of the model directory {model}; give the "
+         "directory itself")]
 
 
 def test_a_missing_file_is_named(tmp_path, capsys):

@@ -16,6 +16,7 @@ from ner_rnn.data.batching import Batch, collate
 from ner_rnn.data.encoding import Encoded
 from ner_rnn.data.examples import Preprocessor
 from ner_rnn.data.vocab import Vocabularies
+from ner_rnn.errors import ModelError
 from ner_rnn.predict.paths import Paths
 
 
@@ -35,15 +36,20 @@ def load_export(path: str | Path, threads: int | None = None
     from ner_rnn.export.reading import export_parts, read_export  # the exporters: on use
 
     session, description = read_export(path, threads)
-    return *export_parts(path, description), OnnxBackend(session, description["inputs"],
-                                                         str(path))
+    config, vocabs = export_parts(path, description)
+    return config, vocabs, OnnxBackend(session, description["inputs"], str(path),
+                                       len(vocabs.labels.items))
+
+
+_ALLOCATION_FAILED = "Failed to allocate memory"  # onnxruntime's allocator, out of memory
 
 
 class OnnxBackend:
-    """An exported tagger graph in an onnxruntime session on the CPU."""
+    """An exported tagger graph in an onnxruntime session on the CPU; `labels`: how many
+    tags its FILE.vocab.json names (the ids the graph may return)."""
 
-    def __init__(self, session, inputs: list[str], source: str):
-        self.session, self.inputs, self.source = session, inputs, source
+    def __init__(self, session, inputs: list[str], source: str, labels: int):
+        self.session, self.inputs, self.source, self.labels = session, inputs, source, labels
 
     def decode(self, preprocessor: Preprocessor, encoded: Encoded, batch_size: int,
                nbest: int = 1, confidence: bool = False) -> Paths:
@@ -62,8 +68,25 @@ class OnnxBackend:
         return Paths(tags)
 
     def best(self, batch: Batch) -> np.ndarray:
-        """int64 (batch, time): each sentence's best tag ids, 0 on padding."""
-        return self.session.run(None, self.feeds(batch))[0]
+        """int64 (batch, time): each sentence's best tag ids, 0 on padding. A graph that
+        fails, or returns ids its vocabularies lack, is a ModelError naming the file (a
+        FILE.vocab.json made for another graph, with the recorded hash put in)."""
+        from ner_rnn.export.reading import onnxruntime_detail
+
+        try:
+            tags = self.session.run(None, self.feeds(batch))[0]  # (batch, time)
+        except MemoryError:
+            raise
+        except Exception as error:  # noqa: BLE001 (onnxruntime's run errors have no common type)
+            if _ALLOCATION_FAILED in str(error):  # out of memory, not a wrong graph
+                raise MemoryError(str(error)) from None
+            raise ModelError(f"{self.source}: the graph failed ({onnxruntime_detail(error)}); "
+                             "are the graph and its .vocab.json one export?") from None
+        wrong = tags[(tags < 0) | (tags >= self.labels)]  # (wrong ids,)
+        if wrong.size:
+            raise ModelError(f"{self.source}: the graph gave tag id {wrong[0]}, its "
+                             f".vocab.json names {self.labels} labels; are they one export?")
+        return tags
 
     def feeds(self, batch: Batch) -> dict[str, np.ndarray]:
         """The graph's inputs (see `ner_rnn.export.files`) from a collated batch."""

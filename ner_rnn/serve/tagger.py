@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,8 +60,8 @@ class Tagger:
 
         `implementation` (`torch` or `native`) overrides the encoder implementation it
         was trained with; predictions are identical either way. `batch_size`: rows
-        tagged at a time (a positive int): speed and memory; results change by float
-        rounding at most.
+        tagged at a time (a positive integer, numpy ones too): speed and memory; results
+        change by float rounding at most.
         """
         _check_choice("implementation", implementation, _IMPLEMENTATIONS)
         _check_batch_size(batch_size)  # before the model loads
@@ -80,7 +81,7 @@ class Tagger:
     @batch_size.setter
     def batch_size(self, value: int) -> None:
         _check_batch_size(value)
-        self._batch_size = value
+        self._batch_size = int(value)
 
     @property
     def scheme(self) -> str:
@@ -126,10 +127,11 @@ class Tagger:
         """
         results = self.results(scheme)  # checks `scheme` before any work
         texts = _strings(texts, "texts", "lines")
-        if not isinstance(nbest, int) or isinstance(nbest, bool):
+        if not isinstance(nbest, numbers.Integral) or isinstance(nbest, bool):
             raise TypeError(f"nbest must be an int, got {type(nbest).__name__}")
         if not 1 <= nbest <= MAX_NBEST:
             raise ValueError(f"nbest must be from 1 to {MAX_NBEST}, got {nbest}")
+        nbest = int(nbest)
         encoder = LineEncoder(self.vocabs, self.preprocessor.char_length, pretokenized)
         lines = encoder(texts)
         paths = decode(self.network, self.preprocessor, _documents(lines.encoded, documents),
@@ -145,7 +147,8 @@ class Tagger:
         """
         _check_choice("scheme", scheme, SCHEMES)
         if isinstance(self.network, OnnxBackend):
-            raise NerError("evaluate needs the model directory, not an exported model")
+            raise NerError(f"{self.network.source}: evaluate needs the model directory, not "
+                           "an exported model")
         scheme = scheme or detect_scheme([s.tags for s in sentences], "the sentences",
                                           [s.line for s in sentences])
         return evaluation.evaluate(self.network, self.preprocessor, sentences, scheme)
@@ -155,8 +158,9 @@ _IMPLEMENTATIONS = EncoderConfig.__dataclass_fields__["implementation"].metadata
 
 
 def _check_batch_size(value: object) -> None:
-    """A positive int, else a TypeError or ValueError saying what it got."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    """A positive integer (an int, a numpy integer: any numbers.Integral but bool), else
+    a TypeError or ValueError saying what it got."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"batch_size must be an int, got {type(value).__name__}")
     if value < 1:
         raise ValueError(f"batch_size must be at least 1, got {value}")
