@@ -79,26 +79,43 @@ def _replace(target: Path, shown: Path, write: Callable[[Path], None],
              mode: int | None) -> None:
     """Write a temp file beside `target` and rename it over `target`; errors name `shown`
     (the path the user gave)."""
-    remove_leftovers(target.parent)
+    temp = _filled_temp(target, shown, write, mode)
     try:
-        fd, temp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp",
-                                    dir=target.parent)
-        os.close(fd)
-    except OSError as error:
-        raise NerError(f"{shown}: cannot write ({error.strerror})") from None
-    try:
-        write(Path(temp))
-        # mkstemp makes 0600 files: keep the replaced file's mode, or follow the umask
-        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~current_umask())
-        _sync(temp)  # a crash right after the rename must not leave an empty file
         os.replace(temp, target)
     except OSError as error:
         raise NerError(f"{shown}: cannot write ({error.strerror})") from None
     finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        _unlink_quietly(temp)
+    _sync_directory(target.parent)
+
+
+def _filled_temp(target: Path, shown: Path, write: Callable[[Path], None],
+                 mode: int | None) -> str:
+    """A temp file beside `target` filled by `write`, with `mode`'s permissions (None:
+    the umask's) and synced; on failure none is left, and the error names `shown`."""
+    remove_leftovers(target.parent)
+    temp = None
     try:
-        _sync(target.parent)  # makes the rename itself durable
+        fd, temp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp",
+                                    dir=target.parent)
+        os.close(fd)
+        write(Path(temp))
+        # mkstemp makes 0600 files: keep the replaced file's mode, or follow the umask
+        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~current_umask())
+        _sync(temp)  # a crash right after the rename must not leave an empty file
+    except BaseException as error:
+        if temp is not None:
+            _unlink_quietly(temp)
+        if isinstance(error, OSError):
+            raise NerError(f"{shown}: cannot write ({error.strerror})") from None
+        raise
+    return temp
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the renames in `directory` durable, where its file system can."""
+    try:
+        _sync(directory)
     except OSError:
         pass  # some file systems cannot sync a directory; the file is in place anyway
 
@@ -141,20 +158,8 @@ def atomic_write_together(writes: list[tuple[Path, Callable[[Path], None]]]) -> 
     try:
         for path, write in writes:
             path = Path(path)
-            mode = _regular_mode(path)
             target = Path(os.path.realpath(path))
-            remove_leftovers(target.parent)
-            try:
-                fd, temp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp",
-                                            dir=target.parent)
-                os.close(fd)
-                temps.append(temp)
-                write(Path(temp))
-                os.chmod(temp, stat.S_IMODE(mode) if mode is not None
-                         else 0o666 & ~current_umask())
-                _sync(temp)
-            except OSError as error:
-                raise NerError(f"{path}: cannot write ({error.strerror})") from None
+            temps.append(_filled_temp(target, path, write, _regular_mode(path)))
             targets.append((path, target))
         for done, (temp, (path, target)) in enumerate(zip(temps, targets)):
             try:
@@ -168,10 +173,7 @@ def atomic_write_together(writes: list[tuple[Path, Callable[[Path], None]]]) -> 
         for temp in temps:
             _unlink_quietly(temp)
     for directory in {target.parent for _, target in targets}:
-        try:
-            _sync(directory)
-        except OSError:
-            pass  # as in `_replace`
+        _sync_directory(directory)
 
 
 def _regular_mode(path: Path) -> int | None:
