@@ -59,7 +59,8 @@ def remove_leftovers(directory: str | Path) -> None:
 
 
 def _remove_tree(path: str) -> None:
-    """Remove a directory and what it holds, the links inside removed, never followed."""
+    """Remove a directory and what it holds, the links inside removed, never followed;
+    where `shutil.rmtree` cannot promise that (not on every platform), leave it."""
     if shutil.rmtree.avoids_symlink_attacks:  # it works through descriptors, no-follow
         shutil.rmtree(path, ignore_errors=True)
 

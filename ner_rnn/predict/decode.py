@@ -41,12 +41,15 @@ def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor, enc
     """The paths of every sentence of `encoded` (empty ones have none), in batches of up
     to `batch_size` encoder rows planned over all of them (with document context: windows
     of their documents' sentences)."""
-    if isinstance(network, OnnxBackend):  # an exported graph: best paths only
-        return network.decode(preprocessor, encoded, batch_size, nbest, confidence)
     lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
     sentences = encoded.take(lines)  # the same tokens, in the same order
     tokens, count = encoded.words.size, len(encoded)
     paths = Paths(np.zeros(tokens, dtype=np.int64))
+    if isinstance(network, OnnxBackend):  # an exported graph: best paths only
+        network.refuse_scores(nbest, confidence)
+        for batch, where in _batches(preprocessor, sentences, batch_size, torch.device("cpu")):
+            paths.tags[where] = network.best(batch)[batch.sentences.mask.numpy()]
+        return paths
     if confidence:
         paths = replace(paths, log_probability=np.full(tokens, np.nan, dtype=np.float32))
     if nbest > 1:
@@ -58,12 +61,19 @@ def decode(network: TaggerNetwork | OnnxBackend, preprocessor: Preprocessor, enc
                            preprocessor.config.model.scheme)
     device = next(network.parameters()).device
     with evaluating(network):
-        for rows in preprocessor.batches(sentences, batch_size):
-            batch = collate(sentences, rows).to(device)
-            where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
+        for batch, where in _batches(preprocessor, sentences, batch_size, device):
             _decode_batch(network, batch, paths, where, lines[batch.indices], nbest, reader,
                           confidence)
     return paths
+
+
+def _batches(preprocessor: Preprocessor, sentences: Encoded, batch_size: int,
+             device: torch.device) -> Iterator[tuple[Batch, np.ndarray]]:
+    """The batches of `sentences` (none empty) on `device`, each with where its tokens
+    are among theirs: int (batch tokens,)."""
+    for rows in preprocessor.batches(sentences, batch_size):
+        batch = collate(sentences, rows).to(device)
+        yield batch, sentences.token_index(np.asarray(batch.indices))
 
 
 def _decode_batch(network: TaggerNetwork, batch: Batch, out: Paths, where: np.ndarray,

@@ -12,12 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ner_rnn.config import Config
-from ner_rnn.data.batching import Batch, collate
-from ner_rnn.data.encoding import Encoded
-from ner_rnn.data.examples import Preprocessor
+from ner_rnn.data.batching import Batch
 from ner_rnn.data.vocab import Vocabularies
 from ner_rnn.errors import ModelError
-from ner_rnn.predict.paths import Paths
 
 
 def is_export(path: str | Path) -> bool:
@@ -51,21 +48,11 @@ class OnnxBackend:
     def __init__(self, session, inputs: list[str], source: str, labels: int):
         self.session, self.inputs, self.source, self.labels = session, inputs, source, labels
 
-    def decode(self, preprocessor: Preprocessor, encoded: Encoded, batch_size: int,
-               nbest: int = 1, confidence: bool = False) -> Paths:
-        """The best path of every sentence of `encoded`, batched as `predict.decode.decode`
-        batches them (the same batches, so the same tags)."""
+    def refuse_scores(self, nbest: int, confidence: bool) -> None:
+        """The graph gives the best path only: no k best paths, no confidences."""
         if nbest > 1 or confidence:
             raise ValueError(f"{self.source}: an exported model gives the best tags only, "
                              "without nbest or confidence; use the model directory")
-        lines = np.flatnonzero(encoded.lengths > 0)  # (sentences,) the non-empty ones
-        sentences = encoded.take(lines)
-        tags = np.zeros(encoded.words.size, dtype=np.int64)  # (tokens,)
-        for rows in preprocessor.batches(sentences, batch_size):
-            batch = collate(sentences, rows)
-            where = sentences.token_index(np.asarray(batch.indices))  # (batch tokens,)
-            tags[where] = self.best(batch)[batch.sentences.mask.numpy()]
-        return Paths(tags)
 
     def best(self, batch: Batch) -> np.ndarray:
         """int64 (batch, time): each sentence's best tag ids, 0 on padding. A graph that
